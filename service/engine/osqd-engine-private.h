@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * What the virtual-table module needs to see of its engine.
+ */
+#pragma once
+
+#include "osqd-engine.h"
+#include "osqd-table-private.h"
+
+G_BEGIN_DECLS
+
+struct _OsqdEngine {
+	sqlite3 *db;
+	OsqdRegistry *registry;
+	gchar *root;
+	guint timeout_ms;
+	OsqdQueryControl control;
+	OsqdEngineTraceFunc trace_func;
+	gpointer trace_data;
+	GError *generator_error; /* the last generator failure, for osqd_engine_step() */
+	gboolean declaring;      /* inside sqlite3_declare_vtab() for one of our tables */
+	GHashTable *modules;     /* table names with a module on this connection */
+};
+
+/* Attaches @table to the engine's connection as an eponymous virtual table. */
+gboolean osqd_vtab_register(OsqdEngine *engine, const OsqdTable *table, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Connection setup. The connection is in-memory and read-only for clients: the authorizer
+ * allows reads, functions (but not load_extension), and writes or schema changes only in TEMP;
+ * ATTACH/DETACH, PRAGMAs that change state and everything else are denied. Defensive mode is on,
+ * extension loading is off, and the SQL length is capped. A progress handler ends a statement
+ * that was cancelled or passed its deadline.
+ */
+#include "config.h"
+
+#include "osqd-engine-private.h"
+
+#include <string.h>
+
+#define OSQD_ENGINE_PROGRESS_OPS 1000
+
+static const gchar *const allowed_pragmas[] = {
+	"table_info",     "table_xinfo",     "table_list",
+	"function_list",  "module_list",     "pragma_list",
+	"collation_list", "compile_options", NULL,
+};
+
+static int
+engine_authorize_cb(void *data, int action, const char *arg1, const char *arg2,
+                    const char *database, const char *trigger)
+{
+	OsqdEngine *engine = data;
+
+	(void)trigger;
+	if (engine->declaring)
+		return SQLITE_OK;
+	switch (action) {
+	case SQLITE_SELECT:
+	case SQLITE_READ:
+	case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_FUNCTION:
+		/* arg2 is the function name */
+		if (arg2 != NULL && g_ascii_strcasecmp(arg2, "load_extension") == 0)
+			return SQLITE_DENY;
+		return SQLITE_OK;
+	case SQLITE_PRAGMA:
+		if (arg1 != NULL && arg2 == NULL && g_strv_contains(allowed_pragmas, arg1))
+			return SQLITE_OK;
+		return SQLITE_DENY;
+	case SQLITE_CREATE_TEMP_TABLE:
+	case SQLITE_CREATE_TEMP_VIEW:
+	case SQLITE_CREATE_TEMP_INDEX:
+	case SQLITE_DROP_TEMP_TABLE:
+	case SQLITE_DROP_TEMP_VIEW:
+	case SQLITE_DROP_TEMP_INDEX:
+		return SQLITE_OK;
+	case SQLITE_INSERT:
+	case SQLITE_UPDATE:
+	case SQLITE_DELETE:
+		/* arg1 is the table; writes only to TEMP tables (and their internal bookkeeping) */
+		if (database != NULL && g_strcmp0(database, "temp") == 0)
+			return SQLITE_OK;
+		return SQLITE_DENY;
+	case SQLITE_TRANSACTION:
+	case SQLITE_SAVEPOINT:
+		return SQLITE_OK;
+	default:
+		/* ATTACH, DETACH, ALTER, CREATE/DROP of persistent objects, CREATE VTABLE... */
+		return SQLITE_DENY;
+	}
+}
+
+static int
+engine_progress_cb(void *data)
+{
+	OsqdEngine *engine = data;
+
+	return osqd_query_control_check(&engine->control, NULL) ? 0 : 1;
+}
+
+OsqdEngine *
+osqd_engine_new(OsqdRegistry *registry, GError **error)
+{
+	g_autoptr(OsqdEngine) engine = g_new0(OsqdEngine, 1);
+	g_autoptr(GPtrArray) tables = NULL;
+	int rc;
+
+	engine->registry = osqd_registry_ref(registry);
+	engine->root = g_strdup("/");
+	engine->modules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	rc = sqlite3_open_v2(":memory:", &engine->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+	                             SQLITE_OPEN_EXRESCODE,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "cannot open SQLite: %s",
+		            engine->db != NULL ? sqlite3_errmsg(engine->db) : sqlite3_errstr(rc));
+		return NULL;
+	}
+	(void)sqlite3_db_config(engine->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	(void)sqlite3_db_config(engine->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+	(void)sqlite3_db_config(engine->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
+	(void)sqlite3_limit(engine->db, SQLITE_LIMIT_SQL_LENGTH, OSQD_ENGINE_MAX_SQL_LENGTH);
+	(void)sqlite3_limit(engine->db, SQLITE_LIMIT_ATTACHED, 0);
+	(void)sqlite3_limit(engine->db, SQLITE_LIMIT_LENGTH, 256 * 1024 * 1024);
+	if (!osqd_functions_register(engine->db, error))
+		return NULL;
+	tables = osqd_registry_list(registry);
+	for (guint i = 0; i < tables->len; i++) {
+		const OsqdTable *table = tables->pdata[i];
+		if (!osqd_vtab_register(engine, table, error))
+			return NULL;
+		g_hash_table_add(engine->modules, g_strdup(table->name));
+	}
+	sqlite3_progress_handler(engine->db, OSQD_ENGINE_PROGRESS_OPS, engine_progress_cb, engine);
+	(void)sqlite3_set_authorizer(engine->db, engine_authorize_cb, engine);
+	return g_steal_pointer(&engine);
+}
+
+void
+osqd_engine_free(OsqdEngine *engine)
+{
+	if (engine == NULL)
+		return;
+	if (engine->db != NULL)
+		(void)sqlite3_close_v2(engine->db);
+	g_clear_error(&engine->generator_error);
+	if (engine->modules != NULL)
+		g_hash_table_unref(engine->modules);
+	osqd_registry_unref(engine->registry);
+	g_free(engine->root);
+	g_free(engine);
+}
+
+void
+osqd_engine_set_root(OsqdEngine *engine, const gchar *root)
+{
+	g_autofree gchar *copy = g_strdup(root != NULL && root[0] != '\0' ? root : "/");
+	gsize len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	g_free(engine->root);
+	engine->root = g_steal_pointer(&copy);
+}
+
+void
+osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms)
+{
+	engine->timeout_ms = timeout_ms;
+}
+
+void
+osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer user_data)
+{
+	engine->trace_func = func;
+	engine->trace_data = user_data;
+}
+
+sqlite3 *
+osqd_engine_get_database(OsqdEngine *engine)
+{
+	return engine->db;
+}
+
+OsqdRegistry *
+osqd_engine_get_registry(OsqdEngine *engine)
+{
+	return engine->registry;
+}
+
+void
+osqd_engine_interrupt(OsqdEngine *engine)
+{
+	g_atomic_int_set(&engine->control.cancelled, 1);
+	sqlite3_interrupt(engine->db);
+}
+
+static void
+engine_begin(OsqdEngine *engine)
+{
+	g_atomic_int_set(&engine->control.cancelled, 0);
+	engine->control.deadline =
+	        engine->timeout_ms > 0 ? g_get_monotonic_time() + (gint64)engine->timeout_ms * 1000
+	                               : 0;
+	g_clear_error(&engine->generator_error);
+}
+
+/* Turns a failed SQLite call into the most precise GError: the generator's own error when it
+ * caused the failure, cancellation/timeout for interrupts, else SQLite's message. */
+static void
+engine_set_error(OsqdEngine *engine, int rc, GError **error)
+{
+	int primary = rc & 0xff;
+
+	if (engine->generator_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&engine->generator_error));
+		return;
+	}
+	if (primary == SQLITE_INTERRUPT) {
+		GError *local = NULL;
+		if (!osqd_query_control_check(&engine->control, &local)) {
+			g_propagate_error(error, local);
+			return;
+		}
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_CANCELLED, "query cancelled");
+		return;
+	}
+	if (primary == SQLITE_AUTH ||
+	    g_str_has_prefix(sqlite3_errmsg(engine->db), "not authorized")) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
+		            "%s (osq SQL is read-only)", sqlite3_errmsg(engine->db));
+		return;
+	}
+	if (primary == SQLITE_TOOBIG) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT, "%s", sqlite3_errmsg(engine->db));
+		return;
+	}
+	g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "%s", sqlite3_errmsg(engine->db));
+}
+
+sqlite3_stmt *
+osqd_engine_prepare(OsqdEngine *engine, const gchar *sql, const gchar **tail, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	const gchar *rest = NULL;
+	gsize len = strlen(sql);
+	int rc;
+
+	if (tail != NULL)
+		*tail = NULL;
+	if (len > OSQD_ENGINE_MAX_SQL_LENGTH) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+		            "SQL is %" G_GSIZE_FORMAT " bytes, more than the %d allowed", len,
+		            OSQD_ENGINE_MAX_SQL_LENGTH);
+		return NULL;
+	}
+	engine_begin(engine);
+	rc = sqlite3_prepare_v3(engine->db, sql, (int)len, 0, &stmt, &rest);
+	if (rc != SQLITE_OK) {
+		engine_set_error(engine, rc, error);
+		return NULL;
+	}
+	if (tail != NULL)
+		*tail = rest;
+	return stmt;
+}
+
+gint
+osqd_engine_step(OsqdEngine *engine, sqlite3_stmt *stmt, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	engine_set_error(engine, rc, error);
+	return -1;
+}
+
+const gchar *
+osqd_engine_column_type(sqlite3_stmt *stmt, gint column)
+{
+	const gchar *declared = sqlite3_column_decltype(stmt, column);
+
+	if (declared != NULL && declared[0] != '\0')
+		return declared;
+	switch (sqlite3_column_type(stmt, column)) {
+	case SQLITE_INTEGER:
+		return "BIGINT";
+	case SQLITE_FLOAT:
+		return "DOUBLE";
+	case SQLITE_BLOB:
+		return "BLOB";
+	default:
+		return "TEXT";
+	}
+}

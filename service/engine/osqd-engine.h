@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * One engine = one SQLite connection with every registered table attached as an eponymous
+ * virtual table, osq's SQL functions, a read-only authorizer, limits, and a per-query deadline
+ * and cancel flag. An engine is used by one thread at a time; osqd_engine_interrupt() may be
+ * called from any thread or a signal handler.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "osqd-registry.h"
+#include "osqd-table.h"
+
+G_BEGIN_DECLS
+
+typedef struct _OsqdEngine OsqdEngine;
+
+/* Called after each generator run, with the constraints it was given and the number of rows it
+ * produced (before SQLite applied the rest of the WHERE clause). Used by tests and --planner. */
+typedef void (*OsqdEngineTraceFunc)(OsqdTableContext *ctx, guint n_rows, gpointer user_data);
+
+#define OSQD_ENGINE_MAX_SQL_LENGTH (1024 * 1024)
+
+OsqdEngine *osqd_engine_new(OsqdRegistry *registry, GError **error);
+void osqd_engine_free(OsqdEngine *engine);
+
+/* The host root prefix handed to generators (default "/"). */
+void osqd_engine_set_root(OsqdEngine *engine, const gchar *root);
+/* Wall-time limit per statement in milliseconds; 0 means none. */
+void osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms);
+void osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer user_data);
+
+sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
+OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
+
+/* Prepares the first statement of @sql (NULL with no error when @sql holds only blanks or
+ * comments); @tail is set to the rest. Starts the statement's deadline and clears the cancel
+ * flag. */
+sqlite3_stmt *osqd_engine_prepare(OsqdEngine *engine, const gchar *sql, const gchar **tail,
+                                  GError **error);
+/* sqlite3_step() with errors turned into GErrors: returns SQLITE_ROW, SQLITE_DONE, or -1. */
+gint osqd_engine_step(OsqdEngine *engine, sqlite3_stmt *stmt, GError **error);
+void osqd_engine_interrupt(OsqdEngine *engine);
+
+/* The declared type of a result column ("BIGINT", "TEXT"...), or for an expression the type
+ * of the value in the current row; "TEXT" when nothing better is known. */
+const gchar *osqd_engine_column_type(sqlite3_stmt *stmt, gint column);
+
+/* Registers osq's SQL functions (split, regex_match, ...) on @db. */
+gboolean osqd_functions_register(sqlite3 *db, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdEngine, osqd_engine_free)
+
+G_END_DECLS

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Table registry. Guarded by a mutex so that extension tables can come and go while worker
+ * threads look tables up.
+ */
+#include "config.h"
+
+#include "osqd-registry.h"
+
+#include "osqd-tables-generated.h"
+
+struct _OsqdRegistry {
+	gint ref_count;
+	GMutex mutex;
+	GHashTable *tables; /* name -> const OsqdTable* */
+};
+
+OsqdRegistry *
+osqd_registry_new(void)
+{
+	OsqdRegistry *registry = g_new0(OsqdRegistry, 1);
+
+	registry->ref_count = 1;
+	g_mutex_init(&registry->mutex);
+	registry->tables = g_hash_table_new(g_str_hash, g_str_equal);
+	return registry;
+}
+
+OsqdRegistry *
+osqd_registry_new_builtin(void)
+{
+	OsqdRegistry *registry = osqd_registry_new();
+
+	for (guint i = 0; i < osqd_tables_builtin_count; i++)
+		g_hash_table_insert(registry->tables, (gpointer)osqd_tables_builtin[i].name,
+		                    (gpointer)&osqd_tables_builtin[i]);
+	return registry;
+}
+
+OsqdRegistry *
+osqd_registry_ref(OsqdRegistry *registry)
+{
+	g_atomic_int_inc(&registry->ref_count);
+	return registry;
+}
+
+void
+osqd_registry_unref(OsqdRegistry *registry)
+{
+	if (registry == NULL || !g_atomic_int_dec_and_test(&registry->ref_count))
+		return;
+	g_hash_table_unref(registry->tables);
+	g_mutex_clear(&registry->mutex);
+	g_free(registry);
+}
+
+gboolean
+osqd_registry_add(OsqdRegistry *registry, const OsqdTable *table, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+
+	if (g_hash_table_contains(registry->tables, table->name)) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		            "a table named %s exists already", table->name);
+		return FALSE;
+	}
+	g_hash_table_insert(registry->tables, (gpointer)table->name, (gpointer)table);
+	return TRUE;
+}
+
+const OsqdTable *
+osqd_registry_lookup(OsqdRegistry *registry, const gchar *name)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+
+	return g_hash_table_lookup(registry->tables, name);
+}
+
+static gint
+compare_tables(gconstpointer a, gconstpointer b)
+{
+	const OsqdTable *x = *(const OsqdTable *const *)a;
+	const OsqdTable *y = *(const OsqdTable *const *)b;
+
+	return g_strcmp0(x->name, y->name);
+}
+
+GPtrArray *
+osqd_registry_list(OsqdRegistry *registry)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+	GPtrArray *list = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, registry->tables);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		g_ptr_array_add(list, value);
+	g_ptr_array_sort(list, compare_tables);
+	return list;
+}
+
+const gchar *
+osqd_column_type_to_string(OsqdColumnType type)
+{
+	switch (type) {
+	case OSQD_COLUMN_TYPE_TEXT:
+		return "TEXT";
+	case OSQD_COLUMN_TYPE_INTEGER:
+		return "INTEGER";
+	case OSQD_COLUMN_TYPE_BIGINT:
+		return "BIGINT";
+	case OSQD_COLUMN_TYPE_UNSIGNED_BIGINT:
+		return "UNSIGNED BIGINT";
+	case OSQD_COLUMN_TYPE_DOUBLE:
+		return "DOUBLE";
+	case OSQD_COLUMN_TYPE_BLOB:
+		return "BLOB";
+	}
+	return "TEXT";
+}
+
+gchar *
+osqd_table_column_definition(const OsqdTable *table)
+{
+	GString *sql = g_string_new(NULL);
+	g_autoptr(GString) key = g_string_new(NULL);
+	gboolean has_index = FALSE, has_additional = FALSE;
+
+	for (guint i = 0; i < table->n_columns; i++) {
+		const OsqdColumn *c = &table->columns[i];
+		if (i > 0)
+			g_string_append(sql, ", ");
+		g_string_append_printf(sql, "`%s` %s%s", c->name,
+		                       osqd_column_type_to_string(c->type),
+		                       (c->flags & OSQD_COLUMN_FLAG_HIDDEN) ? " HIDDEN" : "");
+		has_index |= (c->flags & OSQD_COLUMN_FLAG_INDEX) != 0;
+		has_additional |= (c->flags & OSQD_COLUMN_FLAG_ADDITIONAL) != 0;
+	}
+	/* osquery: INDEX and ADDITIONAL columns form the key; ADDITIONAL alone means all of them */
+	for (guint i = 0; i < table->n_columns; i++) {
+		const OsqdColumn *c = &table->columns[i];
+		gboolean in_key =
+		        (c->flags & (OSQD_COLUMN_FLAG_INDEX | OSQD_COLUMN_FLAG_ADDITIONAL)) ||
+		        (has_additional && !has_index);
+		if (!in_key)
+			continue;
+		g_string_append_printf(key, "%s`%s`", key->len > 0 ? ", " : "", c->name);
+	}
+	if (key->len > 0)
+		g_string_append_printf(sql, ", PRIMARY KEY (%s)) WITHOUT ROWID", key->str);
+	else
+		g_string_append(sql, ")");
+	return g_string_free(sql, FALSE);
+}

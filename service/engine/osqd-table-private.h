@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Engine-side view of the table context and row sink: what the virtual-table module fills in
+ * before calling a generator and reads back afterwards. Generators only see osqd-table.h.
+ */
+#pragma once
+
+#include "osqd-table.h"
+
+G_BEGIN_DECLS
+
+/* Shared by a connection and every generator it runs: set from any thread (Ctrl-C, a client
+ * disconnect), read between rows. */
+typedef struct {
+	gint cancelled;  /* atomic */
+	gint64 deadline; /* g_get_monotonic_time() microseconds; 0 = none */
+} OsqdQueryControl;
+
+struct _OsqdTableContext {
+	const OsqdTable *table;
+	const gchar *root;
+	GArray *constraints;  /* of OsqdConstraint, values owned */
+	const gboolean *used; /* n_columns */
+	OsqdQueryControl *control;
+};
+
+struct _OsqdRow {
+	OsqdRowSink *sink;
+	OsqdValue values[];
+};
+
+struct _OsqdRowSink {
+	const OsqdTable *table;
+	const gboolean *used;
+	GPtrArray *rows; /* of OsqdRow*, g_free'd with their values */
+	guint max_rows;  /* 0 = no cap */
+	gboolean over_limit;
+};
+
+void osqd_value_clear(OsqdValue *value);
+void osqd_value_copy(OsqdValue *dest, const OsqdValue *src);
+
+OsqdRowSink *osqd_row_sink_new(const OsqdTable *table, const gboolean *used);
+void osqd_row_sink_free(OsqdRowSink *sink);
+OsqdRow *osqd_row_sink_get_row(OsqdRowSink *sink, guint index);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdRowSink, osqd_row_sink_free)
+
+gboolean osqd_query_control_check(OsqdQueryControl *control, GError **error);
+
+G_END_DECLS
