@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Golden table tests. Every tests/golden/cases/<name>.sql runs, statement by statement, against
- * the engine with the fixture root tests/fixtures/rootfs; the output (the constraints each
+ * the engine with a fixture root: tests/fixtures/<family>/ when the file starts with a
+ * "-- root: <family>" line, else tests/fixtures/rootfs. The output (the constraints each
  * generator was handed and how many rows it made, the query plan, then the typed rows) must equal
  * <name>.out. The trace is what proves pushdown: a generator that ignored `pid = 1` would report
  * every fixture process. OSQ_GOLDEN_UPDATE=1 rewrites the .out files (review the diff!).
  *
- * Usage: osqd-golden CASES_DIR ROOT [NAME...]
+ * Usage: osqd-golden CASES_DIR FIXTURES_DIR [NAME...]
  */
 #include "config.h"
 
@@ -162,9 +163,24 @@ run_case(OsqdEngine *engine, const gchar *sql, GString *out)
 	}
 }
 
-static gboolean
-check_case(const gchar *dir, const gchar *name, const gchar *root, gboolean update)
+/* The fixture root a case asks for with its first line, "-- root: <family>". */
+static gchar *
+case_root(const gchar *fixtures, const gchar *sql)
 {
+	g_autofree gchar *family = NULL;
+
+	if (g_str_has_prefix(sql, "-- root:")) {
+		const gchar *end = strchr(sql, '\n');
+		family = g_strndup(sql + 8, end != NULL ? (gsize)(end - sql - 8) : strlen(sql + 8));
+		g_strstrip(family);
+	}
+	return g_build_filename(fixtures, family != NULL ? family : "rootfs", NULL);
+}
+
+static gboolean
+check_case(const gchar *dir, const gchar *name, const gchar *fixtures, gboolean update)
+{
+	g_autofree gchar *root = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(OsqdRegistry) registry = osqd_registry_new_builtin();
 	g_autoptr(OsqdEngine) engine = osqd_engine_new(registry, &error);
@@ -177,6 +193,7 @@ check_case(const gchar *dir, const gchar *name, const gchar *root, gboolean upda
 		g_printerr("%s: %s\n", name, error->message);
 		return FALSE;
 	}
+	root = case_root(fixtures, sql);
 	osqd_engine_set_root(engine, root);
 	osqd_engine_set_trace(engine, trace_cb, out);
 	run_case(engine, sql, out);
@@ -219,7 +236,7 @@ main(int argc, char **argv)
 	guint failed = 0;
 
 	if (argc < 3) {
-		g_printerr("usage: %s CASES_DIR ROOT [NAME...]\n", argv[0]);
+		g_printerr("usage: %s CASES_DIR FIXTURES_DIR [NAME...]\n", argv[0]);
 		return 2;
 	}
 	if (argc > 3) {
