@@ -1,0 +1,2 @@
+-- root: accounts/broken
+SELECT * FROM crontab;

@@ -1,0 +1,3 @@
+-- root: accounts
+SELECT * FROM last;
+SELECT username, tty, host FROM last WHERE type = 7;

@@ -1,0 +1,2 @@
+-- root: accounts
+SELECT * FROM shell_history;

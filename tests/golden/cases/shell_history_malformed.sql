@@ -1,0 +1,2 @@
+-- root: accounts/broken
+SELECT uid, time, command, history_file FROM shell_history;
