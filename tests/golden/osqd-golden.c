@@ -134,8 +134,14 @@ run_case(OsqdEngine *engine, const gchar *sql, GString *out)
 		next = tail;
 		if (stmt == NULL && error == NULL)
 			break;
-		while (g_ascii_isspace(*start))
-			start++;
+		/* leading blanks and "--" comment lines are not part of the echoed statement */
+		for (;;) {
+			while (g_ascii_isspace(*start))
+				start++;
+			if (!g_str_has_prefix(start, "--") || strchr(start, '\n') == NULL)
+				break;
+			start = strchr(start, '\n') + 1;
+		}
 		text = g_strndup(start, tail != NULL ? (gsize)(tail - start) : strlen(start));
 		g_string_append_printf(out, "> %s\n", g_strstrip(text));
 		if (stmt == NULL) {
@@ -148,7 +154,8 @@ run_case(OsqdEngine *engine, const gchar *sql, GString *out)
 			next = next != NULL ? next + 1 : NULL;
 			continue;
 		}
-		if (g_str_has_prefix(text, "SELECT") || g_str_has_prefix(text, "select"))
+		if (g_ascii_strncasecmp(text, "SELECT", 6) == 0 ||
+		    g_ascii_strncasecmp(text, "WITH", 4) == 0)
 			append_plan(out, engine, text, strlen(text));
 		for (int i = 0; i < sqlite3_column_count(stmt); i++)
 			g_string_append_printf(out, "%s%s", i > 0 ? "|" : "",
