@@ -1,0 +1,2 @@
+-- root: system/variants/empty
+SELECT * FROM etc_hosts;

@@ -1,0 +1,3 @@
+-- root: system
+SELECT * FROM kernel_info;
+SELECT version FROM kernel_info;

@@ -1,0 +1,2 @@
+-- root: system/variants/malformed
+SELECT * FROM kernel_modules;

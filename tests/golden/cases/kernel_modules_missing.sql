@@ -1,0 +1,2 @@
+-- root: system/variants/empty
+SELECT count(*) FROM kernel_modules;

@@ -1,0 +1,2 @@
+-- root: system/variants/rhel
+SELECT * FROM os_version;

@@ -1,0 +1,2 @@
+-- root: system
+SELECT * FROM system_controls;

@@ -1,0 +1,3 @@
+-- root: system/variants/malformed
+SELECT * FROM system_controls;
+SELECT name, config_value FROM system_controls WHERE name = 'kernel.hostname';

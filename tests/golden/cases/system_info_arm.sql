@@ -1,0 +1,2 @@
+-- root: system/variants/rhel
+SELECT * FROM system_info;

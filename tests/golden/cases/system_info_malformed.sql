@@ -1,0 +1,2 @@
+-- root: system/variants/malformed
+SELECT * FROM system_info;

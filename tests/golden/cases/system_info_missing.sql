@@ -1,0 +1,2 @@
+-- root: system/variants/empty
+SELECT * FROM system_info;
