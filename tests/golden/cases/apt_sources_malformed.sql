@@ -1,0 +1,2 @@
+-- root: packages/broken
+SELECT * FROM apt_sources;

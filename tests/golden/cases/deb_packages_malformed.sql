@@ -1,0 +1,3 @@
+-- root: packages/broken
+SELECT * FROM deb_packages;
+SELECT name FROM deb_packages WHERE admindir = '/srv/dpkg-truncated';

@@ -1,0 +1,2 @@
+-- root: packages/broken
+SELECT * FROM pci_devices;

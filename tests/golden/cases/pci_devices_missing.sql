@@ -1,0 +1,2 @@
+-- root: packages/empty
+SELECT * FROM pci_devices;

@@ -1,0 +1,2 @@
+-- root: packages/broken
+SELECT * FROM usb_devices;

@@ -1,0 +1,2 @@
+-- root: packages/empty
+SELECT * FROM usb_devices;
