@@ -175,10 +175,20 @@ text_values(OsqdTableContext *ctx, guint column, OsqdOp op)
 	return g_steal_pointer(&values);
 }
 
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
 GPtrArray *
 osqd_table_context_text_equals(OsqdTableContext *ctx, guint column)
 {
-	return text_values(ctx, column, OSQD_OP_EQ);
+	GPtrArray *values = text_values(ctx, column, OSQD_OP_EQ);
+
+	if (values != NULL)
+		g_ptr_array_sort(values, compare_strings);
+	return values;
 }
 
 GPtrArray *

@@ -133,7 +133,8 @@ gboolean osqd_table_context_has_constraint(OsqdTableContext *ctx, guint column, 
  * integer are dropped, so an empty array means "no row can match". */
 GArray *osqd_table_context_int_equals(OsqdTableContext *ctx, guint column);
 
-/* The same for text: a GPtrArray of gchar*, NULL when there is no equality constraint. */
+/* The same for text: a GPtrArray of gchar*, deduplicated and sorted (byte order), NULL when
+ * there is no equality constraint. */
 GPtrArray *osqd_table_context_text_equals(OsqdTableContext *ctx, guint column);
 
 /* The patterns of every `column LIKE x` constraint (GPtrArray of gchar*), NULL if none. */
