@@ -233,12 +233,13 @@ osqd_engine_prepare(OsqdEngine *engine, const gchar *sql, const gchar **tail, GE
 	}
 	engine_begin(engine);
 	rc = sqlite3_prepare_v3(engine->db, sql, (int)len, 0, &stmt, &rest);
+	/* on failure too, so a caller can go on with the next statement */
+	if (tail != NULL && rest != NULL && rest > sql)
+		*tail = rest;
 	if (rc != SQLITE_OK) {
 		engine_set_error(engine, rc, error);
 		return NULL;
 	}
-	if (tail != NULL)
-		*tail = rest;
 	return stmt;
 }
 

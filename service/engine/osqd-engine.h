@@ -35,7 +35,8 @@ sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
 OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
 
 /* Prepares the first statement of @sql (NULL with no error when @sql holds only blanks or
- * comments); @tail is set to the rest. Starts the statement's deadline and clears the cancel
+ * comments); @tail is set to the rest, also when the statement fails to prepare (NULL when
+ * nothing could be parsed). Starts the statement's deadline and clears the cancel
  * flag. */
 sqlite3_stmt *osqd_engine_prepare(OsqdEngine *engine, const gchar *sql, const gchar **tail,
                                   GError **error);

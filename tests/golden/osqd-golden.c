@@ -147,12 +147,9 @@ run_case(OsqdEngine *engine, const gchar *sql, GString *out)
 		if (stmt == NULL) {
 			g_string_append_printf(out, "error %d: %s\n\n", error->code,
 			                       error->message);
-			if (tail == NULL)
+			if (tail == NULL || tail <= start)
 				break;
-			/* skip the bad statement */
-			next = strchr(start, ';');
-			next = next != NULL ? next + 1 : NULL;
-			continue;
+			continue; /* on with the next statement */
 		}
 		if (g_ascii_strncasecmp(text, "SELECT", 6) == 0 ||
 		    g_ascii_strncasecmp(text, "WITH", 4) == 0)
