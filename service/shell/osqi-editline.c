@@ -129,7 +129,9 @@ osqi_editline_new(const gchar *program, OsqdRegistry *registry, const gchar *his
 	(void)el_set(self->el, EL_SIGNAL, 1);
 	(void)el_set(self->el, EL_PROMPT, editline_prompt_cb);
 	(void)el_set(self->el, EL_HIST, history, self->history);
-	(void)el_set(self->el, EL_ADDFN, "osqi-complete", "Complete names", editline_complete_cb);
+	/* the wide call: the narrow one leaks its copies of the name and help */
+	(void)el_wset(self->el, EL_ADDFN, L"osqi-complete", L"Complete names",
+	              editline_complete_cb);
 	(void)el_set(self->el, EL_BIND, "^I", "osqi-complete", NULL);
 	(void)el_source(self->el, NULL);
 	return g_steal_pointer(&self);
