@@ -12,7 +12,7 @@ def test_select_one(osqi_path):
 
 def test_time_is_now(osqi_path):
     import time
-    result = run_osqi(osqi_path, "SELECT unix_time FROM time")
+    result = run_osqi(osqi_path, "--list", "--header=false", "SELECT unix_time FROM time")
     assert result.returncode == 0, result.stderr
     value = int(result.stdout.strip().splitlines()[-1].strip("| "))
     assert abs(value - time.time()) < 60
