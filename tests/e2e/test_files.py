@@ -16,7 +16,7 @@ from conftest import run_osqi
 
 def query(osqi, sql):
     """Runs one query with the plain `osqi "SQL"` form; returns rows as lists of strings."""
-    result = run_osqi(osqi, sql)
+    result = run_osqi(osqi, "--list", "--header=false", sql)
     assert result.returncode == 0, result.stderr
     return [line.split("|") for line in result.stdout.splitlines() if line.strip()]
 

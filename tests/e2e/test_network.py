@@ -13,7 +13,7 @@ from conftest import run_osqi
 
 def query(osqi, sql):
     """Runs one query; returns the rows as lists of strings (NULL prints as '')."""
-    result = run_osqi(osqi, sql)
+    result = run_osqi(osqi, "--list", "--header=false", sql)
     assert result.returncode == 0, result.stderr
     return [line.split("|") for line in result.stdout.splitlines() if line != ""]
 

@@ -14,7 +14,7 @@ from conftest import run_osqi
 
 def query(osqi, sql):
     """Runs one query; returns its rows as lists of strings (osqi prints a|b|c lines)."""
-    result = run_osqi(osqi, sql)
+    result = run_osqi(osqi, "--list", "--header=false", sql)
     assert result.returncode == 0, result.stderr
     return [line.split("|") for line in result.stdout.splitlines() if line != ""]
 

@@ -17,7 +17,7 @@ from conftest import run_osqi
 
 def query(osqi, sql):
     """Rows of `osqi SQL` as lists of strings (the shell prints `a|b|c`, NULL as '')."""
-    result = run_osqi(osqi, sql)
+    result = run_osqi(osqi, "--list", "--header=false", sql)
     assert result.returncode == 0, result.stderr
     return [line.split("|") for line in result.stdout.splitlines() if line != ""]
 
