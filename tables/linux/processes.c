@@ -21,8 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
-
 #include "osqd-tables-generated.h"
 
 #define PROCESSES_DELETED_SUFFIX " (deleted)"
@@ -416,8 +414,14 @@ processes_scan_init(ProcessesScan *scan, OsqdTableContext *ctx, OsqdRowSink *sin
 static gboolean
 processes_set_errno(GError **error, gint64 pid, const gchar *name, int saved)
 {
-	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
-	            "/proc/%" G_GINT64_FORMAT "/%s: %s", pid, name, g_strerror(saved));
+	OsqError code = OSQ_ERROR_IO;
+
+	if (saved == ENOENT || saved == ESRCH)
+		code = OSQ_ERROR_NOT_FOUND; /* the process exited */
+	else if (saved == EACCES || saved == EPERM)
+		code = OSQ_ERROR_PERMISSION_DENIED;
+	g_set_error(error, OSQ_ERROR, code, "/proc/%" G_GINT64_FORMAT "/%s: %s", pid, name,
+	            g_strerror(saved));
 	return FALSE;
 }
 
@@ -519,7 +523,7 @@ processes_host_stat(ProcessesScan *scan, const gchar *path, struct stat *st)
 }
 
 static gint
-compare_int64(gconstpointer a, gconstpointer b)
+processes_compare_int64(gconstpointer a, gconstpointer b)
 {
 	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
 	return x < y ? -1 : x > y;
@@ -581,7 +585,7 @@ processes_read_numbers(DIR *dir, OsqdTableContext *ctx, guint pid_column)
 			continue;
 		g_array_append_val(numbers, number);
 	}
-	g_array_sort(numbers, compare_int64);
+	g_array_sort(numbers, processes_compare_int64);
 	return numbers;
 }
 
