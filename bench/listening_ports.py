@@ -55,7 +55,7 @@ def main():
         s.listen()
         listeners.append(s)
 
-    osqi_argv = [args.osqi, "SELECT * FROM listening_ports"]
+    osqi_argv = [args.osqi, "--list", "SELECT * FROM listening_ports"]
     ss_argv = [ss, "-tlnp"]
     for argv in (osqi_argv, ss_argv):  # warm caches
         run_once(argv)

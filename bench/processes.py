@@ -143,12 +143,12 @@ def main():
     try:
         n = count_processes()
         commands = {
-            "osqi_start": [osqi, "SELECT 1"],
-            "osqi_narrow": [osqi, "SELECT pid, name, uid FROM processes"],
+            "osqi_start": [osqi, "--list", "SELECT 1"],
+            "osqi_narrow": [osqi, "--list", "SELECT pid, name, uid FROM processes"],
             "ps_narrow": ["ps", "-e", "-o", "pid=,comm=,uid="],
-            "osqi_full": [osqi, "SELECT * FROM processes"],
+            "osqi_full": [osqi, "--list", "SELECT * FROM processes"],
             "ps_full": ["ps", "-e"],
-            "osqi_lookup": [osqi, "SELECT * FROM processes WHERE pid = 1"],
+            "osqi_lookup": [osqi, "--list", "SELECT * FROM processes WHERE pid = 1"],
         }
         wall, cpu = measure(commands, args.runs)
         rss_full, rss_exact = peak_rss_kb(commands["osqi_full"])

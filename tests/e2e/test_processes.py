@@ -16,7 +16,7 @@ from conftest import run_osqi
 
 def query(osqi, sql, columns):
     """Rows of `osqi "SQL"` as lists of strings; the last column may contain '|'."""
-    result = run_osqi(osqi, sql)
+    result = run_osqi(osqi, "--list", "--header=false", sql)
     assert result.returncode == 0, result.stderr
     return [line.split("|", columns - 1) for line in result.stdout.splitlines()]
 
