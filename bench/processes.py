@@ -127,13 +127,14 @@ def verdict(value, target):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("build_dir", nargs="?", default="build")
+    parser.add_argument("--osqi", default=str(pathlib.Path(__file__).resolve().parents[1]
+                                              / "build" / "service" / "shell" / "osqi"))
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--extra", type=int, default=2000, help="sleeping processes to add")
     args = parser.parse_args()
     if args.runs < 10:
         parser.error("--runs must be at least 10")
-    osqi = str(pathlib.Path(args.build_dir) / "service" / "shell" / "osqi")
+    osqi = args.osqi
     if not os.access(osqi, os.X_OK):
         raise SystemExit(f"{osqi} is not built")
 

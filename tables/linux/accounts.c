@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 

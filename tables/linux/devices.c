@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 
@@ -490,7 +489,7 @@ devices_ids_load(OsqdTableContext *ctx, const gchar *const *paths)
 
 		if (osqd_read_file(path, DEVICES_IDS_MAX, &contents, &length, &error_local))
 			return osqd_devices_ids_new(contents, length);
-		if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		if (!g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			g_debug("%s", error_local->message);
 	}
 	g_debug("no %s found: device names are left NULL", paths[0]);

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 
@@ -77,7 +76,7 @@ osqd_table_etc_hosts_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError *
 
 	if (!osqd_read_file(path, ETC_HOSTS_FILE_MAX, &text, NULL, &error_local)) {
 		/* no hosts file: nothing is mapped statically */
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 			return TRUE;
 		g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO, "cannot read /etc/hosts: %s",
 		            g_str_has_prefix(error_local->message, path)

@@ -11,7 +11,6 @@
 
 #include <string.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 
@@ -65,7 +64,7 @@ osqd_table_kernel_modules_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GEr
 	g_auto(GStrv) lines = NULL;
 
 	if (!osqd_read_file(path, KERNEL_MODULES_FILE_MAX, &text, NULL, &error_local)) {
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 			g_debug("no /proc/modules: kernel without loadable module support");
 			return TRUE;
 		}

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 
@@ -429,7 +428,7 @@ packages_deb_scan(OsqdTableContext *ctx, OsqdRowSink *sink, const gchar *admindi
 
 	if (fd < 0) {
 		int saved = errno;
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s: %s", path,
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
 		            g_strerror(saved));
 		return FALSE;
 	}
@@ -454,7 +453,7 @@ packages_deb_scan(OsqdTableContext *ctx, OsqdRowSink *sink, const gchar *admindi
 			continue;
 		if (n < 0) {
 			int saved = errno;
-			g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s: %s", path,
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
 			            g_strerror(saved));
 			ok = FALSE;
 			break;
@@ -487,11 +486,11 @@ osqd_table_deb_packages_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GErro
 		if (packages_deb_scan(ctx, sink, PACKAGES_DEFAULT_ADMINDIR, names, &error_local))
 			return TRUE;
 		/* not a Debian system: no packages rather than an error */
-		if (g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+		if (g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
 			g_debug("deb_packages: %s", error_local->message);
 			return TRUE;
 		}
-		if (error_local->domain == G_IO_ERROR) {
+		if (error_local->domain == G_FILE_ERROR) {
 			g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO,
 			            "cannot read the dpkg database: %s", error_local->message);
 			return FALSE;
@@ -842,7 +841,7 @@ packages_apt_read_release(OsqdTableContext *ctx, const OsqdPackagesAptSource *so
 		g_autoptr(GError) error_local = NULL;
 
 		if (!osqd_read_file(path, PACKAGES_RELEASE_HEAD, &contents, NULL, &error_local)) {
-			if (!g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+			if (!g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
 				g_debug("apt_sources: %s", error_local->message);
 			continue;
 		}

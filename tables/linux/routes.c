@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <gio/gio.h>
 
 #include "osqd-tables-generated.h"
 #include "sockets.h"
@@ -516,7 +515,7 @@ osqd_table_arp_cache_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError *
 	if (!osqd_read_file(path, ROUTES_FILE_MAX, &text, NULL, &error_local)) {
 		g_debug("arp_cache: %s", error_local->message);
 		g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "cannot read /proc/net/arp: %s",
-		            g_error_matches(error_local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+		            g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
 		                    ? "no such file"
 		                    : "permission denied or I/O error");
 		return FALSE;
