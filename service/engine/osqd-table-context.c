@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-
 const OsqdTable *
 osqd_table_context_get_table(OsqdTableContext *ctx)
 {
@@ -248,8 +247,8 @@ osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length, GE
 		if (n < 0) {
 			int saved = errno;
 			(void)close(fd);
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
-			            g_strerror(saved));
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s",
+			            path, g_strerror(saved));
 			return FALSE;
 		}
 		if (n == 0)

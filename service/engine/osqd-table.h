@@ -165,7 +165,8 @@ void osqd_row_set_null(OsqdRow *row, guint column);
 /* ---- helpers shared by generators ---- */
 
 /* Reads a whole (small, pseudo) file such as /proc/<pid>/stat; sets errno-style GIOErrorEnum
- * codes (G_FILE_ERROR, g_file_error_from_errno) so callers can tell ENOENT from EACCES. @max caps the size read. */
+ * codes (G_FILE_ERROR, g_file_error_from_errno) so callers can tell ENOENT from EACCES. @max caps
+ * the size read. */
 gboolean osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length,
                         GError **error);
 

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "osqd-tables-generated.h"
 
 #define ACCOUNTS_DATABASE_MAX       (64 * 1024 * 1024) /* /etc/passwd, /etc/group */

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "osqd-tables-generated.h"
 
 #define DEVICES_IDS_MAX       (64u * 1024 * 1024)

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-
 #include "osqd-tables-generated.h"
 
 #define ETC_HOSTS_FILE_MAX (64 * 1024 * 1024)

@@ -11,7 +11,6 @@
 
 #include <string.h>
 
-
 #include "osqd-tables-generated.h"
 
 #define KERNEL_MODULES_FILE_MAX (8 * 1024 * 1024)

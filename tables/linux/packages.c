@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "osqd-tables-generated.h"
 
 #define PACKAGES_DEFAULT_ADMINDIR "/var/lib/dpkg"
@@ -453,8 +452,8 @@ packages_deb_scan(OsqdTableContext *ctx, OsqdRowSink *sink, const gchar *admindi
 			continue;
 		if (n < 0) {
 			int saved = errno;
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
-			            g_strerror(saved));
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s",
+			            path, g_strerror(saved));
 			ok = FALSE;
 			break;
 		}

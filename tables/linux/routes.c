@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-
 #include "osqd-tables-generated.h"
 #include "sockets.h"
 
