@@ -390,6 +390,32 @@ accounts_load_group(OsqdTableContext *ctx, gchar **contents, GArray **entries, G
 	return TRUE;
 }
 
+GHashTable *
+osqd_accounts_load_id_names(OsqdTableContext *ctx, gboolean groups)
+{
+	g_autoptr(GHashTable) names =
+	        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *contents = NULL;
+	g_autoptr(GArray) entries = NULL;
+	gboolean ok = groups ? accounts_load_group(ctx, &contents, &entries, &error_local)
+	                     : osqd_accounts_load_passwd(ctx, &contents, &entries, &error_local);
+
+	if (!ok) {
+		g_debug("%s", error_local->message);
+		return g_steal_pointer(&names);
+	}
+	for (guint i = 0; i < entries->len; i++) {
+		guint32 id = groups ? g_array_index(entries, OsqdAccountsGroup, i).gid
+		                    : g_array_index(entries, OsqdAccountsPasswd, i).uid;
+		const gchar *name = groups ? g_array_index(entries, OsqdAccountsGroup, i).name
+		                           : g_array_index(entries, OsqdAccountsPasswd, i).name;
+		if (!g_hash_table_contains(names, GUINT_TO_POINTER(id)))
+			g_hash_table_insert(names, GUINT_TO_POINTER(id), g_strdup(name));
+	}
+	return g_steal_pointer(&names);
+}
+
 typedef void (*AccountsUtmpFunc)(const OsqdAccountsUtmp *record, gpointer user_data);
 
 /* Reads a utmp-format file record by record. A missing file is no error (no sessions were ever

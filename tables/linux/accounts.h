@@ -69,6 +69,10 @@ const gchar *osqd_accounts_last_type_name(gint32 type);
 gboolean osqd_accounts_load_passwd(OsqdTableContext *ctx, gchar **contents, GArray **entries,
                                    GError **error);
 
+/* id -> name (owned strings) for every entry of <root>/etc/passwd, or /etc/group when @groups;
+ * the first entry of an id wins, as for getpwuid(). Unreadable files give an empty table. */
+GHashTable *osqd_accounts_load_id_names(OsqdTableContext *ctx, gboolean groups);
+
 /* TRUE if @value is in @sorted (a sorted GArray of gint64, as int_equals returns). */
 gboolean osqd_accounts_int_in(GArray *sorted, gint64 value);
 

@@ -133,30 +133,6 @@ test_formatters(void **state)
 	assert_string_equal(d5, ".");
 }
 
-static void
-test_parse_ids(void **state)
-{
-	g_autoptr(GHashTable) ids = osqd_files_parse_ids("root:x:0:0:root:/root:/bin/bash\n"
-	                                                 "# a comment\n"
-	                                                 "\n"
-	                                                 "+nis::::::\n"
-	                                                 "broken line\n"
-	                                                 "noid:x::1\n"
-	                                                 "neg:x:-1:1\n"
-	                                                 "huge:x:99999999999:1\n"
-	                                                 "junk:x:12ab:1\n"
-	                                                 "alice:x:1000:1000::/home/alice:/bin/sh\n"
-	                                                 "alias:x:1000:1000::/:/bin/sh\n"
-	                                                 "staff:x:50:alice,bob");
-	g_autoptr(GHashTable) empty = osqd_files_parse_ids(NULL);
-
-	assert_int_equal(g_hash_table_size(ids), 3);
-	assert_string_equal(g_hash_table_lookup(ids, GUINT_TO_POINTER(0)), "root");
-	assert_string_equal(g_hash_table_lookup(ids, GUINT_TO_POINTER(1000)), "alice");
-	assert_string_equal(g_hash_table_lookup(ids, GUINT_TO_POINTER(50)), "staff");
-	assert_int_equal(g_hash_table_size(empty), 0);
-}
-
 /* ---- the tables on a temporary root ---- */
 
 static void
@@ -490,7 +466,6 @@ main(void)
 		cmocka_unit_test(test_like_match),
 		cmocka_unit_test(test_glob_match),
 		cmocka_unit_test(test_formatters),
-		cmocka_unit_test(test_parse_ids),
 		cmocka_unit_test_setup_teardown(test_suid_bin, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_file_stat, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hash_chunks, fixture_setup, fixture_teardown),

@@ -12,6 +12,8 @@
 
 #include "files.h"
 
+#include "accounts.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +31,6 @@
 #define FILES_MAX_DEPTH      64
 #define FILES_MAX_LINK_HOPS  40
 #define FILES_HASH_CHUNK     (64 * 1024)
-#define FILES_ID_FILE_MAX    (16 * 1024 * 1024)
 #define FILES_PW_BUFFER_SIZE 16384
 
 /* ---- pure helpers ---- */
@@ -213,36 +214,6 @@ osqd_files_suid_permissions(guint mode)
 	if (setgid)
 		return "G";
 	return "";
-}
-
-GHashTable *
-osqd_files_parse_ids(const gchar *contents)
-{
-	g_autoptr(GHashTable) ids =
-	        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_auto(GStrv) lines = g_strsplit(contents != NULL ? contents : "", "\n", -1);
-
-	for (guint i = 0; lines[i] != NULL; i++) {
-		g_auto(GStrv) fields = NULL;
-		gchar *end = NULL;
-		guint64 id;
-
-		if (lines[i][0] == '\0' || lines[i][0] == '#' || lines[i][0] == '+' ||
-		    lines[i][0] == '-')
-			continue;
-		fields = g_strsplit(lines[i], ":", 4);
-		if (g_strv_length(fields) < 3 || fields[0][0] == '\0' || fields[2][0] == '\0' ||
-		    !g_ascii_isdigit(fields[2][0]))
-			continue;
-		errno = 0;
-		id = g_ascii_strtoull(fields[2], &end, 10);
-		if (errno != 0 || *end != '\0' || id > G_MAXUINT32)
-			continue;
-		if (g_hash_table_contains(ids, GUINT_TO_POINTER((guint)id)))
-			continue;
-		g_hash_table_insert(ids, GUINT_TO_POINTER((guint)id), g_strdup(fields[0]));
-	}
-	return g_steal_pointer(&ids);
 }
 
 /* Length of @path without its trailing slashes (but at least one character). */
@@ -1082,18 +1053,6 @@ typedef struct {
 	gchar *buffer;      /* for getpwuid_r/getgrgid_r; NULL unless the root is "/" */
 } SuidBinWalk;
 
-static GHashTable *
-suid_bin_load_ids(OsqdTableContext *ctx, const gchar *file)
-{
-	g_autofree gchar *full = osqd_table_context_path(ctx, "%s", file);
-	g_autofree gchar *contents = NULL;
-	g_autoptr(GError) error_local = NULL;
-
-	if (!osqd_read_file(full, FILES_ID_FILE_MAX, &contents, NULL, &error_local))
-		g_debug("suid_bin: %s", error_local->message);
-	return osqd_files_parse_ids(contents);
-}
-
 /* The name of user (@user) or group @id: the root's passwd/group files first, then NSS on a
  * live system (the root is "/"), else the number itself. */
 static gchar *
@@ -1250,9 +1209,9 @@ osqd_table_suid_bin_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **
 	gboolean ok = TRUE;
 
 	if (osqd_table_context_column_used(ctx, OSQD_SUID_BIN_COL_USERNAME))
-		walk.users = users = suid_bin_load_ids(ctx, "/etc/passwd");
+		walk.users = users = osqd_accounts_load_id_names(ctx, FALSE);
 	if (osqd_table_context_column_used(ctx, OSQD_SUID_BIN_COL_GROUPNAME))
-		walk.groups = groups = suid_bin_load_ids(ctx, "/etc/group");
+		walk.groups = groups = osqd_accounts_load_id_names(ctx, TRUE);
 	if (g_strcmp0(osqd_table_context_get_root(ctx), "/") == 0)
 		walk.buffer = buffer = g_malloc(FILES_PW_BUFFER_SIZE);
 	if (wanted != NULL) {

@@ -33,11 +33,6 @@ const gchar *osqd_files_type_name(guint mode);
 /* suid_bin's permissions column: "S" for setuid, "G" for setgid, "SG" for both, "" for none. */
 const gchar *osqd_files_suid_permissions(guint mode);
 
-/* Parses /etc/passwd or /etc/group text ("name:x:id:...") into a table from the numeric id
- * (GUINT_TO_POINTER) to the name (owned). The first entry for an id wins, as getpwuid()
- * would return; malformed lines are skipped. */
-GHashTable *osqd_files_parse_ids(const gchar *contents);
-
 /* The last component of @path, ignoring trailing slashes ("/etc/" -> "etc", "/" -> "/"). */
 gchar *osqd_files_basename(const gchar *path);
 
