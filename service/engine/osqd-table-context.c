@@ -218,11 +218,46 @@ osqd_table_context_check(OsqdTableContext *ctx, GError **error)
 }
 
 gboolean
-osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length, GError **error)
+osqd_read_fd(int fd, gsize max, gchar **contents, gsize *length, GError **error)
 {
 	g_autofree gchar *buf = NULL;
 	gsize size = 0, allocated = 4096;
+
+	if (max == 0)
+		max = G_MAXSIZE - 1;
+	allocated = MIN(allocated, max);
+	buf = g_malloc(allocated + 1);
+	while (size < max) {
+		ssize_t n;
+		if (size == allocated) {
+			allocated = allocated > max / 2 ? max : allocated * 2;
+			buf = g_realloc(buf, allocated + 1);
+		}
+		n = read(fd, buf + size, allocated - size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s",
+			            g_strerror(saved));
+			return FALSE;
+		}
+		if (n == 0)
+			break;
+		size += (gsize)n;
+	}
+	buf[size] = '\0';
+	if (length != NULL)
+		*length = size;
+	*contents = g_steal_pointer(&buf);
+	return TRUE;
+}
+
+gboolean
+osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length, GError **error)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	gboolean ok;
 
 	if (fd < 0) {
 		int saved = errno;
@@ -230,39 +265,11 @@ osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length, GE
 		            g_strerror(saved));
 		return FALSE;
 	}
-	if (max == 0)
-		max = G_MAXSIZE - 1;
-	buf = g_malloc(allocated + 1);
-	for (;;) {
-		ssize_t n;
-		if (size == allocated) {
-			if (allocated >= max)
-				break;
-			allocated = MIN(allocated * 2, max);
-			buf = g_realloc(buf, allocated + 1);
-		}
-		n = read(fd, buf + size, MIN(allocated, max) - size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			(void)close(fd);
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s",
-			            path, g_strerror(saved));
-			return FALSE;
-		}
-		if (n == 0)
-			break;
-		size += (gsize)n;
-		if (size >= max)
-			break;
-	}
+	ok = osqd_read_fd(fd, max, contents, length, error);
 	(void)close(fd);
-	buf[size] = '\0';
-	if (length != NULL)
-		*length = size;
-	*contents = g_steal_pointer(&buf);
-	return TRUE;
+	if (!ok)
+		g_prefix_error(error, "%s: ", path);
+	return ok;
 }
 
 gchar *

@@ -170,6 +170,10 @@ void osqd_row_set_null(OsqdRow *row, guint column);
 gboolean osqd_read_file(const gchar *path, gsize max, gchar **contents, gsize *length,
                         GError **error);
 
+/* Reads from @fd's current offset to its end, at most @max bytes (0: no cap); the result is
+ * NUL-terminated. Does not close @fd. */
+gboolean osqd_read_fd(int fd, gsize max, gchar **contents, gsize *length, GError **error);
+
 /* Returns a copy of @text with invalid UTF-8 sequences replaced by U+FFFD. */
 gchar *osqd_utf8_make_valid(const gchar *text, gssize len);
 

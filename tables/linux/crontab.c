@@ -106,9 +106,8 @@ osqd_crontab_parse_line(gchar *line, OsqdCrontabEntry *entry)
 static gboolean
 crontab_read(const gchar *path, gchar **contents, gsize *length, GError **error)
 {
-	g_autofree gchar *buffer = NULL;
-	gsize size = 0, want;
 	struct stat st;
+	gboolean ok;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0) {
@@ -122,21 +121,9 @@ crontab_read(const gchar *path, gchar **contents, gsize *length, GError **error)
 		g_set_error_literal(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "not a regular file");
 		return FALSE;
 	}
-	want = (gsize)MIN((guint64)st.st_size, (guint64)CRONTAB_MAX);
-	buffer = g_malloc(want + 1);
-	while (size < want) {
-		ssize_t n = read(fd, buffer + size, want - size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size += (gsize)n;
-	}
+	ok = osqd_read_fd(fd, CRONTAB_MAX, contents, length, error);
 	(void)close(fd);
-	buffer[size] = '\0';
-	*contents = g_steal_pointer(&buffer);
-	*length = size;
-	return TRUE;
+	return ok;
 }
 
 static void

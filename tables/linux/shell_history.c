@@ -179,6 +179,7 @@ shell_history_read(int dirfd, const gchar *name, guint32 owner, gchar **contents
 {
 	g_autofree gchar *buffer = NULL;
 	gsize size = 0, want;
+	gboolean ok;
 	struct stat st;
 	int fd = shell_history_open(dirfd, name, O_RDONLY, S_IFREG, owner, &st, error);
 
@@ -187,17 +188,16 @@ shell_history_read(int dirfd, const gchar *name, guint32 owner, gchar **contents
 	want = (gsize)MIN((guint64)st.st_size, (guint64)SHELL_HISTORY_MAX);
 	if ((guint64)st.st_size > want && lseek(fd, st.st_size - (off_t)want, SEEK_SET) < 0)
 		want = 0;
-	buffer = g_malloc(want + 1);
-	while (size < want) {
-		ssize_t n = read(fd, buffer + size, want - size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size += (gsize)n;
+	/* an empty file (or one that cannot seek) reads as empty: max 0 would mean no cap */
+	if (want == 0) {
+		buffer = g_strdup("");
+		ok = TRUE;
+	} else {
+		ok = osqd_read_fd(fd, want, &buffer, &size, error);
 	}
 	(void)close(fd);
-	buffer[size] = '\0';
+	if (!ok)
+		return FALSE;
 	if ((guint64)st.st_size > want) {
 		/* started mid-file: drop the partial first line */
 		gchar *newline = memchr(buffer, '\n', size);
