@@ -433,7 +433,10 @@ command_types(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_c
 		osqi_shell_print_error(shell, 0, error->message);
 		return OSQI_COMMAND_ERROR;
 	}
-	osqi_output_print(&shell->output, result, TRUE, text);
+	if (!osqi_output_print(&shell->output, result, TRUE, text, &error)) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return OSQI_COMMAND_ERROR;
+	}
 	(void)fwrite(text->str, 1, text->len, shell->out);
 	return OSQI_COMMAND_OK;
 }

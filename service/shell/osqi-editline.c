@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * libedit's native API (histedit.h): emacs key bindings, ~/.editrc, history saved after every
- * entry so a killed shell keeps it, and Tab bound to osqi_complete(). Ctrl-C at the prompt
- * makes el_gets() fail with EINTR (our SIGINT handler has no SA_RESTART); the caller then
- * drops the line being typed.
+ * entry so a killed shell keeps it, and Tab bound to the completion hook (osqi_complete()).
+ * Ctrl-C at the prompt makes el_gets() fail with EINTR (osqi's SIGINT handler has no
+ * SA_RESTART); the caller then drops the line being typed. Built as osqi-editline.so, linked
+ * with libedit and glib only; everything but the table is static.
  */
 #include "config.h"
 
@@ -14,8 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "osqi-complete.h"
-#include "osqi-shell.h"
+#include "osq-error.h"
 
 #define OSQI_EDITLINE_HISTORY_SIZE 100
 #define OSQI_EDITLINE_LIST_WIDTH   80
@@ -23,7 +23,7 @@
 struct _OsqiEditline {
 	EditLine *el;
 	History *history;
-	OsqdRegistry *registry;
+	OsqiEditlineHooks hooks;
 	gchar *history_path;
 	const gchar *prompt;
 };
@@ -80,7 +80,7 @@ editline_complete_cb(EditLine *el, int ch)
 
 	(void)ch;
 	(void)el_get(el, EL_CLIENTDATA, &self);
-	matches = osqi_complete(self->registry, line, cursor, &word_start);
+	matches = self->hooks.complete(self->hooks.user_data, line, cursor, &word_start);
 	word_len = cursor - word_start;
 	if (matches->len == 0)
 		return CC_REFRESH_BEEP;
@@ -89,7 +89,7 @@ editline_complete_cb(EditLine *el, int ch)
 		(void)el_insertstr(el, " ");
 		return CC_REFRESH;
 	}
-	common = osqi_complete_common_prefix(matches);
+	common = self->hooks.common_prefix(matches);
 	if (strlen(common) > word_len) {
 		editline_replace_word(el, word_len, common);
 		return CC_REFRESH;
@@ -98,14 +98,29 @@ editline_complete_cb(EditLine *el, int ch)
 	return CC_REDISPLAY;
 }
 
-OsqiEditline *
-osqi_editline_new(const gchar *program, OsqdRegistry *registry, const gchar *history_path,
+static void
+osqi_editline_free(OsqiEditline *self)
+{
+	if (self == NULL)
+		return;
+	if (self->el != NULL)
+		el_end(self->el);
+	if (self->history != NULL)
+		history_end(self->history);
+	g_free(self->history_path);
+	g_free(self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqiEditline, osqi_editline_free)
+
+static OsqiEditline *
+osqi_editline_new(const gchar *program, const gchar *history_path, const OsqiEditlineHooks *hooks,
                   GError **error)
 {
 	g_autoptr(OsqiEditline) self = g_new0(OsqiEditline, 1);
 	HistEvent event;
 
-	self->registry = osqd_registry_ref(registry);
+	self->hooks = *hooks;
 	self->history_path = g_strdup(history_path);
 	self->prompt = "osq> ";
 	self->el = el_init(program, stdin, stdout, stderr);
@@ -137,21 +152,6 @@ osqi_editline_new(const gchar *program, OsqdRegistry *registry, const gchar *his
 	return g_steal_pointer(&self);
 }
 
-void
-osqi_editline_free(OsqiEditline *self)
-{
-	if (self == NULL)
-		return;
-	if (self->el != NULL)
-		el_end(self->el);
-	if (self->history != NULL)
-		history_end(self->history);
-	if (self->registry != NULL)
-		osqd_registry_unref(self->registry);
-	g_free(self->history_path);
-	g_free(self);
-}
-
 static void
 editline_remember(OsqiEditline *self, const gchar *line)
 {
@@ -164,7 +164,7 @@ editline_remember(OsqiEditline *self, const gchar *line)
 		(void)history(self->history, &event, H_SAVE, self->history_path);
 }
 
-gchar *
+static gchar *
 osqi_editline_read(gpointer user_data, gboolean continuation, gboolean *interrupted)
 {
 	OsqiEditline *self = user_data;
@@ -173,11 +173,11 @@ osqi_editline_read(gpointer user_data, gboolean continuation, gboolean *interrup
 	int count = 0;
 
 	self->prompt = continuation ? "   ...> " : "osq> ";
-	(void)osqi_shell_take_interrupt();
+	(void)self->hooks.take_interrupt();
 	errno = 0;
 	text = el_gets(self->el, &count);
 	if (text == NULL || count <= 0) {
-		gboolean by_signal = osqi_shell_take_interrupt() || errno == EINTR;
+		gboolean by_signal = self->hooks.take_interrupt() || errno == EINTR;
 		(void)fputc('\n', stdout);
 		(void)fflush(stdout);
 		*interrupted = by_signal;
@@ -189,3 +189,10 @@ osqi_editline_read(gpointer user_data, gboolean continuation, gboolean *interrup
 	editline_remember(self, line);
 	return line;
 }
+
+const OsqiEditlineModule osqi_editline_module = {
+	.header = { .abi_version = OSQI_EDITLINE_MODULE_ABI, .size = sizeof(OsqiEditlineModule) },
+	.editline_new = osqi_editline_new,
+	.editline_free = osqi_editline_free,
+	.editline_read = osqi_editline_read,
+};

@@ -2,7 +2,8 @@
  *
  * Printer tests: exact text of every mode on small hand-built results, including the cases
  * that are easy to get wrong (multibyte widths, csv quoting, JSON types, streaming in chunks,
- * zero rows, statements without columns).
+ * zero rows, statements without columns). JSON goes through the real osqi-json.so, found
+ * through OSQI_MODULE_DIR (set by the build's test environment).
  */
 #include "config.h"
 
@@ -15,6 +16,16 @@
 #include <cmocka.h>
 
 #include "osqi-output.h"
+
+/* osqi_output_print(), failing the test with the error (JSON: osqi-json.so not loaded). */
+static void
+print_chunk(const OsqiOutputSettings *settings, OsqiResult *result, gboolean last, GString *out)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!osqi_output_print(settings, result, last, out, &error))
+		fail_msg("%s", error->message);
+}
 
 /* The e2e fixed query: SELECT 1 AS a, 'x' AS b, NULL AS c, 2.5 AS d */
 static OsqiResult *
@@ -38,7 +49,7 @@ print_all(OsqiOutputSettings *settings, OsqiResult *result)
 {
 	GString *out = g_string_new(NULL);
 
-	osqi_output_print(settings, result, TRUE, out);
+	print_chunk(settings, result, TRUE, out);
 	return g_string_free(out, FALSE);
 }
 
@@ -300,7 +311,7 @@ test_json_duplicates_and_pretty_rows(void **state)
 	osqi_result_add_int(result, 1);
 	osqi_result_add_int(result, 2);
 	osqi_result_add_int(result, 3);
-	osqi_output_print(&settings, result, TRUE, out);
+	print_chunk(&settings, result, TRUE, out);
 	/* as json-glib's own builder does: the last duplicate wins, in the first one's place */
 	assert_string_equal(out->str, "[\n  {\"a\":2,\"b\":3}\n]\n");
 
@@ -309,9 +320,9 @@ test_json_duplicates_and_pretty_rows(void **state)
 	assert_true(osqi_output_streams(&settings));
 	osqi_result_set_column_name(pretty, 0, "s");
 	osqi_result_add_text(pretty, "multi\nline", strlen("multi\nline"));
-	osqi_output_print(&settings, pretty, FALSE, out);
+	print_chunk(&settings, pretty, FALSE, out);
 	osqi_result_add_null(pretty);
-	osqi_output_print(&settings, pretty, TRUE, out);
+	print_chunk(&settings, pretty, TRUE, out);
 	assert_string_equal(out->str, "[\n"
 	                              "    {\n"
 	                              "        \"s\" : \"multi\\nline\"\n"
@@ -337,11 +348,11 @@ test_line_alignment(void **state)
 	osqi_result_set_column_name(result, 1, "cmdline");
 	osqi_result_add_int(result, 1);
 	osqi_result_add_text(result, "init", 4);
-	osqi_output_print(&settings, result, FALSE, out);
+	print_chunk(&settings, result, FALSE, out);
 	/* a second chunk of the same statement still gets its blank separator line */
 	osqi_result_add_int(result, 2);
 	osqi_result_add_null(result);
-	osqi_output_print(&settings, result, TRUE, out);
+	print_chunk(&settings, result, TRUE, out);
 	assert_string_equal(out->str, "    pid = 1\ncmdline = init\n\n    pid = 2\ncmdline = \n");
 	osqi_output_settings_clear(&settings);
 }
@@ -363,12 +374,12 @@ test_column_mode(void **state)
 	osqi_result_add_text(result, "abcdef", 6);
 	osqi_result_add_int(result, 7);
 	osqi_result_add_text(result, "ünïcode", strlen("ünïcode"));
-	osqi_output_print(&settings, result, FALSE, out);
+	print_chunk(&settings, result, FALSE, out);
 	/* widths come from the first row; later values are cut to fit */
 	osqi_result_add_text(result, "x", 1);
 	osqi_result_add_int(result, 123456789012);
 	osqi_result_add_text(result, "a value longer than eighteen", 28);
-	osqi_output_print(&settings, result, TRUE, out);
+	print_chunk(&settings, result, TRUE, out);
 	assert_string_equal(out->str, "first       n           a_rather_long_name\n"
 	                              "----------  ----------  ------------------\n"
 	                              "abcdef      7           ünïcode           \n"
@@ -382,7 +393,7 @@ test_column_mode(void **state)
 		osqi_result_add_text(other, "abcdef", 6);
 		osqi_result_add_int(other, 7);
 		osqi_result_add_text(other, "z", 1);
-		osqi_output_print(&settings, other, TRUE, out);
+		print_chunk(&settings, other, TRUE, out);
 	}
 	assert_string_equal(out->str, "abc     7  z         \n");
 	osqi_output_settings_clear(&settings);
@@ -408,11 +419,11 @@ test_list_streaming(void **state)
 	osqi_result_add_text(result, "a", 1);
 	osqi_result_add_null(result);
 	assert_int_equal(osqi_result_get_n_rows(result), 1);
-	osqi_output_print(&settings, result, FALSE, out);
+	print_chunk(&settings, result, FALSE, out);
 	assert_int_equal(osqi_result_get_n_rows(result), 0);
 	osqi_result_add_text(result, "b", 1);
 	osqi_result_add_int(result, 2);
-	osqi_output_print(&settings, result, TRUE, out);
+	print_chunk(&settings, result, TRUE, out);
 	assert_string_equal(out->str, "k :: v\na :: (null)\nb :: 2\n");
 
 	/* JSON arrays stay well-formed across chunks */
@@ -423,10 +434,10 @@ test_list_streaming(void **state)
 		g_autoptr(OsqiResult) json = osqi_result_new(1);
 		osqi_result_set_column_name(json, 0, "n");
 		osqi_result_add_int(json, 1);
-		osqi_output_print(&settings, json, FALSE, out);
+		print_chunk(&settings, json, FALSE, out);
 		osqi_result_add_int(json, 2);
-		osqi_output_print(&settings, json, FALSE, out);
-		osqi_output_print(&settings, json, TRUE, out);
+		print_chunk(&settings, json, FALSE, out);
+		print_chunk(&settings, json, TRUE, out);
 	}
 	assert_string_equal(out->str, "[\n  {\"n\":1},\n  {\"n\":2}\n]\n");
 
@@ -438,7 +449,7 @@ test_list_streaming(void **state)
 		g_autoptr(OsqiResult) pretty = osqi_result_new(1);
 		osqi_result_set_column_name(pretty, 0, "n");
 		osqi_result_add_int(pretty, 1);
-		osqi_output_print(&settings, pretty, FALSE, out);
+		print_chunk(&settings, pretty, FALSE, out);
 		assert_string_equal(out->str, "");
 		assert_int_equal(osqi_result_get_n_rows(pretty), 1);
 	}

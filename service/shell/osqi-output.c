@@ -2,17 +2,20 @@
  *
  * The printers follow osqueryi's formats (pretty boxes sized by UTF-8 character count, sqlite's
  * line/list/csv/column modes) except JSON, where osq keeps each value's type and the SELECT
- * column order; the JSON text itself always comes from json-glib. Doubles print as SQLite
- * prints them ("%!.15g"), so a value looks the same here as in sqlite3 and in osqueryi.
+ * column order; the JSON text itself always comes from json-glib, in the osqi-json.so module
+ * (osqi-json.c), so that only JSON output pays for loading json-glib, gobject and gio. Doubles
+ * print as SQLite prints them ("%!.15g"), so a value looks the same here as in sqlite3 and in
+ * osqueryi; that includes JSON's non-finite doubles, which go to the module as text.
  */
 #include "config.h"
 
 #include "osqi-output.h"
 
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <string.h>
+
+#include "osqi-json.h"
 
 #define OSQI_OUTPUT_NUMBER_SIZE 64
 
@@ -33,8 +36,6 @@ typedef struct {
 		gsize offset; /* into the arena; the bytes are followed by a NUL */
 	};
 } OsqiCell;
-
-typedef struct _OsqiJsonRow OsqiJsonRow;
 
 struct _OsqiResult {
 	guint n_columns;
@@ -518,142 +519,70 @@ output_print_column(const OsqiOutputSettings *settings, OsqiResult *result, GStr
 
 /* ---- json ---- */
 
-/* One row object reused for every row of a statement: each value is replaced in place, so a
- * row costs hardly any allocation besides the generated text. With duplicate column
- * names the last one wins, as when json-glib builds the object. */
-struct _OsqiJsonRow {
-	JsonNode *root;
-	JsonObject *object; /* the root's */
-	JsonNode **values;  /* per column; NULL for a column a later duplicate replaced */
-	JsonGenerator *generator;
-	GString *scratch; /* pretty mode: one generated row before indenting it */
-};
+static const OsqiJsonModule *output_json_module;
+
+/* osqi-json.so, loaded by the first JSON print of the process. */
+static const OsqiJsonModule *
+output_json_module_get(gboolean pretty, GError **error)
+{
+	if (output_json_module == NULL) {
+		output_json_module =
+		        osqi_module_load("json", pretty ? "--json_pretty" : "--json",
+		                         OSQI_JSON_MODULE_ABI, sizeof(OsqiJsonModule), error);
+	}
+	return output_json_module;
+}
 
 static void
 output_json_row_free(OsqiJsonRow *row)
 {
-	if (row == NULL)
-		return;
-	json_node_unref(row->root);
-	g_free(row->values);
-	g_object_unref(row->generator);
-	g_string_free(row->scratch, TRUE);
-	g_free(row);
+	if (row != NULL)
+		output_json_module->row_free(row);
 }
 
-static OsqiJsonRow *
-output_json_row_new(OsqiResult *result, gboolean pretty)
-{
-	OsqiJsonRow *row = g_new0(OsqiJsonRow, 1);
-	JsonObject *object = json_object_new();
-
-	row->values = g_new0(JsonNode *, result->n_columns);
-	for (guint c = 0; c < result->n_columns; c++) {
-		JsonNode *node = json_node_new(JSON_NODE_NULL);
-		for (guint earlier = 0; earlier < c; earlier++) {
-			if (g_strcmp0(result->names[earlier], result->names[c]) == 0)
-				row->values[earlier] = NULL;
-		}
-		row->values[c] = node;
-		json_object_set_member(object, result->names[c], node);
-	}
-	row->root = json_node_init_object(json_node_alloc(), object);
-	row->object = object;
-	json_object_unref(object);
-	row->generator = json_generator_new();
-	json_generator_set_pretty(row->generator, pretty);
-	json_generator_set_indent(row->generator, 4);
-	json_generator_set_root(row->generator, row->root);
-	row->scratch = g_string_new(NULL);
-	return row;
-}
-
-/* Sets @cell's value on a column's node. A value replaces the previous one in place; only a
- * change between NULL and a value swaps the node (json_node_init_*() cannot be reused on a
- * live node in json-glib 1.6: it leaves a freed value behind). */
 static void
-output_json_set_value(OsqiJsonRow *json, OsqiResult *result, guint column, const OsqiCell *cell)
+output_json_set_value(OsqiResult *result, guint column, const OsqiCell *cell)
 {
-	JsonNode *node = json->values[column];
+	const OsqiJsonModule *json = output_json_module;
 	gchar buffer[OSQI_OUTPUT_NUMBER_SIZE];
-	g_autofree gchar *valid = NULL;
 	OsqiCellText t;
 
-	if (cell->kind == OSQI_CELL_NULL) {
-		if (JSON_NODE_HOLDS_NULL(node))
-			return;
-		node = json_node_new(JSON_NODE_NULL);
-	} else if (JSON_NODE_HOLDS_NULL(node)) {
-		node = json_node_new(JSON_NODE_VALUE);
-	}
-	if (node != json->values[column]) {
-		json->values[column] = node;
-		json_object_set_member(json->object, result->names[column], node);
-	}
 	switch (cell->kind) {
 	case OSQI_CELL_NULL:
+		json->row_set_null(result->json_row, column);
 		break;
 	case OSQI_CELL_INT:
-		json_node_set_int(node, cell->integer);
+		json->row_set_int(result->json_row, column, cell->integer);
 		break;
 	case OSQI_CELL_DOUBLE:
 		if (isfinite(cell->real)) {
-			json_node_set_double(node, cell->real);
+			json->row_set_double(result->json_row, column, cell->real);
 			break;
 		}
 		/* JSON has no infinity: keep SQLite's text for it */
 		t = result_cell_text(result, cell, "", buffer);
-		json_node_set_string(node, t.text);
+		json->row_set_text(result->json_row, column, t.text, t.len);
 		break;
 	default:
 		t = result_cell_text(result, cell, "", buffer);
-		if (!g_utf8_validate_len(t.text, t.len, NULL))
-			valid = g_utf8_make_valid(t.text, (gssize)t.len);
-		json_node_set_string(node, valid != NULL ? valid : t.text);
+		json->row_set_text(result->json_row, column, t.text, t.len);
 		break;
-	}
-}
-
-static void
-output_json_fill_row(OsqiResult *result, guint row, OsqiJsonRow *json)
-{
-	for (guint c = 0; c < result->n_columns; c++) {
-		if (json->values[c] != NULL)
-			output_json_set_value(json, result, c, result_cell(result, row, c));
-	}
-}
-
-/* Appends the generated row; in pretty mode every line is indented one level more, because
- * the row sits inside the array (JSON strings hold no raw newline, so lines are safe to
- * indent). */
-static void
-output_json_append_row(OsqiResult *result, guint row, GString *out)
-{
-	OsqiJsonRow *json = result->json_row;
-
-	output_json_fill_row(result, row, json);
-	if (!json_generator_get_pretty(json->generator)) {
-		(void)json_generator_to_gstring(json->generator, out);
-		return;
-	}
-	g_string_truncate(json->scratch, 0);
-	(void)json_generator_to_gstring(json->generator, json->scratch);
-	g_string_append(out, "    ");
-	for (gsize i = 0; i < json->scratch->len; i++) {
-		g_string_append_c(out, json->scratch->str[i]);
-		if (json->scratch->str[i] == '\n')
-			g_string_append(out, "    ");
 	}
 }
 
 /* osqueryi's framing: "[", rows separated by ",\n" ("  " before each compact row), "]". */
-static void
-output_print_json(OsqiResult *result, gboolean pretty, gboolean last, GString *out)
+static gboolean
+output_print_json(OsqiResult *result, gboolean pretty, gboolean last, GString *out, GError **error)
 {
+	const OsqiJsonModule *json = output_json_module_get(pretty, error);
 	guint n_rows = osqi_result_get_n_rows(result);
 
-	if (result->json_row == NULL)
-		result->json_row = output_json_row_new(result, pretty);
+	if (json == NULL)
+		return FALSE;
+	if (result->json_row == NULL) {
+		result->json_row = json->row_new((const gchar *const *)result->names,
+		                                 result->n_columns, pretty);
+	}
 	if (!result->started && (n_rows > 0 || !pretty)) {
 		g_string_append(out, "[\n");
 		result->started = TRUE;
@@ -663,10 +592,13 @@ output_print_json(OsqiResult *result, gboolean pretty, gboolean last, GString *o
 			g_string_append(out, ",\n");
 		if (!pretty)
 			g_string_append(out, "  ");
-		output_json_append_row(result, r, out);
+		for (guint c = 0; c < result->n_columns; c++)
+			output_json_set_value(result, c, result_cell(result, r, c));
+		json->row_append(result->json_row, out);
 	}
 	if (last)
 		g_string_append(out, result->started ? "\n]\n" : "[]\n");
+	return TRUE;
 }
 
 /* ---- dispatch ---- */
@@ -677,16 +609,16 @@ osqi_output_streams(const OsqiOutputSettings *settings)
 	return settings->mode != OSQI_MODE_PRETTY || settings->json != OSQI_JSON_NONE;
 }
 
-void
+gboolean
 osqi_output_print(const OsqiOutputSettings *settings, OsqiResult *result, gboolean last,
-                  GString *out)
+                  GString *out, GError **error)
 {
 	guint n_rows = osqi_result_get_n_rows(result);
 
 	if (result->n_columns == 0)
-		return;
+		return TRUE;
 	if (!last && !osqi_output_streams(settings))
-		return;
+		return TRUE;
 	switch (settings->mode) {
 	case OSQI_MODE_LINE:
 		output_print_line(settings, result, out);
@@ -702,13 +634,15 @@ osqi_output_print(const OsqiOutputSettings *settings, OsqiResult *result, gboole
 		break;
 	case OSQI_MODE_PRETTY:
 	default:
-		if (settings->json != OSQI_JSON_NONE)
-			output_print_json(result, settings->json == OSQI_JSON_PRETTY, last, out);
-		else
+		if (settings->json == OSQI_JSON_NONE)
 			output_print_pretty(settings, result, out);
+		else if (!output_print_json(result, settings->json == OSQI_JSON_PRETTY, last, out,
+		                            error))
+			return FALSE;
 		break;
 	}
 	result->n_printed += n_rows;
 	g_array_set_size(result->cells, 0);
 	g_byte_array_set_size(result->arena, 0);
+	return TRUE;
 }

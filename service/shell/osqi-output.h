@@ -3,7 +3,8 @@
  * osqi's result buffer and printers. A result holds the rows of one statement as typed cells
  * (integers, doubles, NULL, and text/blob bytes in one shared arena), so buffering a large
  * result for the pretty printer costs a few words per cell rather than a heap string each. The
- * printers are pure: settings + result in, text appended to a GString out.
+ * printers are pure: settings + result in, text appended to a GString out. JSON rows are
+ * written by the osqi-json.so module, loaded the first time a JSON mode prints.
  */
 #pragma once
 
@@ -62,9 +63,10 @@ guint osqi_result_get_n_rows(OsqiResult *result);
 gboolean osqi_output_streams(const OsqiOutputSettings *settings);
 /* Appends the buffered rows to @out and drops them from @result. Streaming printers may be
  * called several times per statement; @last marks the final call (it prints the buffered
- * printers' output and closes a JSON array). A result without columns prints nothing. */
-void osqi_output_print(const OsqiOutputSettings *settings, OsqiResult *result, gboolean last,
-                       GString *out);
+ * printers' output and closes a JSON array). A result without columns prints nothing. Fails
+ * only in a JSON mode, when osqi-json.so cannot be loaded (@result is left as it was). */
+gboolean osqi_output_print(const OsqiOutputSettings *settings, OsqiResult *result, gboolean last,
+                           GString *out, GError **error);
 
 /* The number of UTF-8 characters in @text (bytes that do not continue a sequence). */
 gsize osqi_output_utf8_width(const gchar *text, gsize len);

@@ -113,7 +113,8 @@ shell_add_row(OsqiResult *result, sqlite3_stmt *stmt)
 	}
 }
 
-/* Steps @stmt to its end, printing rows; rows that arrived before an error are printed too. */
+/* Steps @stmt to its end, printing rows; rows that arrived before an error are printed too.
+ * A printer that fails (JSON without its module) stops the statement. */
 static gboolean
 shell_run_statement(OsqiShell *shell, sqlite3_stmt *stmt, GError **error)
 {
@@ -121,22 +122,31 @@ shell_run_statement(OsqiShell *shell, sqlite3_stmt *stmt, GError **error)
 	g_autoptr(OsqiResult) result = osqi_result_new(n_columns);
 	g_autoptr(GString) text = g_string_new(NULL);
 	gboolean streams = osqi_output_streams(&shell->output);
-	gint rc;
+	gboolean printed = TRUE;
+	gint rc = SQLITE_DONE;
 
 	for (guint c = 0; c < n_columns; c++)
 		osqi_result_set_column_name(result, c, sqlite3_column_name(stmt, (int)c));
 	shell->running = 1;
-	while ((rc = osqd_engine_step(shell->engine, stmt, error)) == SQLITE_ROW) {
+	while (printed && (rc = osqd_engine_step(shell->engine, stmt, error)) == SQLITE_ROW) {
 		shell_add_row(result, stmt);
 		if (streams && osqi_result_get_n_rows(result) >= OSQI_SHELL_CHUNK_ROWS) {
-			osqi_output_print(&shell->output, result, FALSE, text);
+			printed = osqi_output_print(&shell->output, result, FALSE, text, error);
 			shell_write(shell, text);
 		}
 	}
 	shell->running = 0;
-	osqi_output_print(&shell->output, result, TRUE, text);
+	if (!printed)
+		return FALSE;
+	if (rc == -1) {
+		/* the statement's error is the one to report */
+		(void)osqi_output_print(&shell->output, result, TRUE, text, NULL);
+		shell_write(shell, text);
+		return FALSE;
+	}
+	printed = osqi_output_print(&shell->output, result, TRUE, text, error);
 	shell_write(shell, text);
-	return rc != -1;
+	return printed;
 }
 
 static gdouble

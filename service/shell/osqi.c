@@ -2,8 +2,10 @@
  *
  * osqi's main: osqueryi-style flags (gflags syntax: -flag or --flag, =value or a separate
  * value), then one of four runs: -L/-A, one positional SQL or dot-command, SQL piped on stdin,
- * or the interactive prompt. Only the last sets up the line editor and the SIGINT handler, so
- * `osqi "SELECT 1"` costs little more than opening the engine.
+ * or the interactive prompt. Only the last loads the line editor (the osqi-editline.so module,
+ * with libedit) and sets up the SIGINT handler, and JSON output loads osqi-json.so itself, so
+ * the executable links only glib and sqlite and `osqi "SELECT 1"` costs little more than
+ * opening the engine.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "osqi-commands.h"
+#include "osqi-complete.h"
 #include "osqi-editline.h"
 #include "osqi-shell.h"
 
@@ -300,27 +303,63 @@ osqi_read_prompted(gpointer user_data, gboolean continuation, gboolean *interrup
 	return line;
 }
 
+static GPtrArray *
+osqi_complete_cb(gpointer user_data, const gchar *line, gsize cursor, gsize *word_start)
+{
+	OsqiShell *shell = user_data;
+
+	return osqi_complete(osqd_engine_get_registry(shell->engine), line, cursor, word_start);
+}
+
+/* The line editor from osqi-editline.so; NULL (after saying why when the module is missing)
+ * when the plain prompt has to do. */
+static OsqiEditline *
+osqi_editline_start(OsqiShell *shell, const gchar *program, const OsqiEditlineModule **module)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *history_path = NULL;
+	const gchar *home = g_getenv("HOME");
+	const OsqiEditlineHooks hooks = {
+		.complete = osqi_complete_cb,
+		.common_prefix = osqi_complete_common_prefix,
+		.take_interrupt = osqi_shell_take_interrupt,
+		.user_data = shell,
+	};
+	OsqiEditline *editline;
+
+	*module = osqi_module_load("editline", "line editing", OSQI_EDITLINE_MODULE_ABI,
+	                           sizeof(OsqiEditlineModule), &error);
+	if (*module == NULL) {
+		(void)fflush(stdout);
+		(void)fprintf(stderr, "Warning: %s; reading lines without editing\n",
+		              error->message);
+		return NULL;
+	}
+	if (home != NULL && home[0] != '\0')
+		history_path = g_build_filename(home, ".osqi_history", NULL);
+	editline = (*module)->editline_new(program, history_path, &hooks, &error);
+	if (editline == NULL)
+		g_debug("no line editing: %s", error->message);
+	return editline;
+}
+
 static gint
 osqi_run_interactive(OsqiShell *shell, const gchar *program)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(OsqiEditline) editline = NULL;
-	g_autofree gchar *history_path = NULL;
-	const gchar *home = g_getenv("HOME");
+	const OsqiEditlineModule *module = NULL;
+	OsqiEditline *editline;
 	gboolean bold = isatty(STDOUT_FILENO);
+	gint status;
 
-	if (home != NULL && home[0] != '\0')
-		history_path = g_build_filename(home, ".osqi_history", NULL);
 	osqi_shell_catch_interrupts(shell);
 	(void)printf("Using a %svirtual database%s. Need help, type '.help'\n",
 	             bold ? "\033[1m" : "", bold ? "\033[0m" : "");
-	editline = osqi_editline_new(program, osqd_engine_get_registry(shell->engine), history_path,
-	                             &error);
-	if (editline == NULL) {
-		g_debug("no line editing: %s", error->message);
+	editline = osqi_editline_start(shell, program, &module);
+	if (editline == NULL)
 		return osqi_shell_process_input(shell, osqi_read_prompted, stdin, TRUE);
-	}
-	return osqi_shell_process_input(shell, osqi_editline_read, editline, TRUE);
+	status = osqi_shell_process_input(shell, module->editline_read, editline, TRUE);
+	module->editline_free(editline);
+	return status;
 }
 
 static gint
