@@ -61,7 +61,8 @@ def test_file_matches_os_stat(osqi_path, tree):
         assert int(row[5]) == info.st_gid
         assert row[6] == "%04o" % stat.S_IMODE(info.st_mode)
         assert int(row[7]) == info.st_size
-        assert int(row[8]) == int(info.st_atime)
+        # reading the entry (osq's readlink of a symlink, say) may itself move atime on
+        assert int(info.st_atime) - 2 <= int(row[8]) <= int(info.st_atime)
         assert int(row[9]) == int(info.st_mtime)
         assert int(row[10]) == int(info.st_ctime)
         assert int(row[11]) == info.st_nlink
