@@ -335,15 +335,15 @@ files_root_is_live(OsqdTableContext *ctx)
 static gchar *
 files_resolve(OsqdTableContext *ctx, const gchar *path)
 {
-	g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free); /* reversed */
+	g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(g_free); /* reversed */
 	g_autoptr(GString) done = g_string_new(NULL);
 	guint hops = 0;
 	g_auto(GStrv) first = g_strsplit(path, "/", -1);
 
 	for (guint i = g_strv_length(first); i > 0; i--)
-		g_ptr_array_add(todo, g_strdup(first[i - 1]));
-	while (todo->len > 0) {
-		g_autofree gchar *component = g_ptr_array_steal_index(todo, todo->len - 1);
+		g_ptr_array_add(pending, g_strdup(first[i - 1]));
+	while (pending->len > 0) {
+		g_autofree gchar *component = g_ptr_array_steal_index(pending, pending->len - 1);
 		g_autofree gchar *full = NULL;
 		g_autofree gchar *target = NULL;
 		g_auto(GStrv) parts = NULL;
@@ -372,7 +372,7 @@ files_resolve(OsqdTableContext *ctx, const gchar *path)
 		g_string_truncate(done, target[0] == '/' ? 0 : len);
 		parts = g_strsplit(target, "/", -1);
 		for (guint i = g_strv_length(parts); i > 0; i--)
-			g_ptr_array_add(todo, g_strdup(parts[i - 1]));
+			g_ptr_array_add(pending, g_strdup(parts[i - 1]));
 	}
 	if (done->len == 0)
 		g_string_append_c(done, '/');
