@@ -7,6 +7,7 @@ OSQ_PACKAGES=(
 	meson ninja-build pkg-config gcc
 	libglib2.0-dev libsqlite3-dev libjson-glib-dev libedit-dev libcmocka-dev
 	python3 python3-pytest
+	thrift-compiler libthrift-c-glib-dev python3-thrift python3-setuptools python3-pip python3-venv
 	clang-format valgrind procps iproute2 bc
 )
 
