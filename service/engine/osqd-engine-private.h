@@ -17,7 +17,9 @@ struct _OsqdEngine {
 	OsqdQueryControl control;
 	OsqdEngineTraceFunc trace_func;
 	gpointer trace_data;
-	GError *generator_error; /* the last generator failure, for osqd_engine_step() */
+	OsqdEngineAccessFunc access_func;
+	gpointer access_data;
+	GError *generator_error; /* the last generator failure or access denial */
 	gboolean declaring;      /* inside sqlite3_declare_vtab() for one of our tables */
 	GHashTable *modules;     /* table names with a module on this connection */
 };

@@ -2,9 +2,11 @@
  *
  * Connection setup. The connection is in-memory and read-only for clients: the authorizer
  * allows reads, functions (but not load_extension), and writes or schema changes only in TEMP;
- * ATTACH/DETACH, PRAGMAs that change state and everything else are denied. Defensive mode is on,
- * extension loading is off, and the SQL length is capped. A progress handler ends a statement
- * that was cancelled or passed its deadline.
+ * ATTACH/DETACH, PRAGMAs that change state and everything else are denied. Reads of registry
+ * tables also go through the access func, when one is set (osqd's per-peer policy); SQLite asks
+ * about each column a statement reads, also inside views, so a view cannot hide a read.
+ * Defensive mode is on, extension loading is off, and the SQL length is capped. A progress
+ * handler ends a statement that was cancelled or passed its deadline.
  */
 #include "config.h"
 
@@ -20,6 +22,58 @@ static const gchar *const allowed_pragmas[] = {
 	"collation_list", "compile_options", NULL,
 };
 
+/* The registry table SQLite names; names typed in SQL (count(*) reports the FROM name as
+ * written) may differ in case from the registry's lowercase names. */
+static const OsqdTable *
+engine_lookup_table(OsqdEngine *engine, const char *name)
+{
+	const OsqdTable *table = osqd_registry_lookup(engine->registry, name);
+	g_autofree gchar *lower = NULL;
+
+	if (table != NULL)
+		return table;
+	lower = g_ascii_strdown(name, -1);
+	return osqd_registry_lookup(engine->registry, lower);
+}
+
+/* The column's index, or -1 for "" (the table itself) and names that are not columns (rowid). */
+static gint
+engine_column_index(const OsqdTable *table, const char *name)
+{
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	for (guint i = 0; i < table->n_columns; i++) {
+		if (g_ascii_strcasecmp(table->columns[i].name, name) == 0)
+			return (gint)i;
+	}
+	return -1;
+}
+
+/* SQLITE_READ of @column_name ("" for none) of @table_name, which may be a TEMP object named
+ * like a registry table: it is checked as that table (stricter, never looser). The first denial
+ * of a statement is kept for osqd_engine_prepare(). */
+static int
+engine_authorize_read(OsqdEngine *engine, const char *table_name, const char *column_name)
+{
+	g_autoptr(GError) error_local = NULL;
+	const OsqdTable *table;
+
+	if (engine->access_func == NULL || table_name == NULL)
+		return SQLITE_OK;
+	table = engine_lookup_table(engine, table_name);
+	if (table == NULL)
+		return SQLITE_OK;
+	if (engine->access_func(table, engine_column_index(table, column_name), engine->access_data,
+	                        &error_local))
+		return SQLITE_OK;
+	if (error_local == NULL)
+		error_local = g_error_new(OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
+		                          "access denied: may not read %s", table->name);
+	if (engine->generator_error == NULL)
+		engine->generator_error = g_steal_pointer(&error_local);
+	return SQLITE_DENY;
+}
+
 static int
 engine_authorize_cb(void *data, int action, const char *arg1, const char *arg2,
                     const char *database, const char *trigger)
@@ -30,8 +84,10 @@ engine_authorize_cb(void *data, int action, const char *arg1, const char *arg2,
 	if (engine->declaring)
 		return SQLITE_OK;
 	switch (action) {
-	case SQLITE_SELECT:
 	case SQLITE_READ:
+		/* arg1 is the table, arg2 the column */
+		return engine_authorize_read(engine, arg1, arg2);
+	case SQLITE_SELECT:
 	case SQLITE_RECURSIVE:
 		return SQLITE_OK;
 	case SQLITE_FUNCTION:
@@ -151,6 +207,13 @@ osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer use
 {
 	engine->trace_func = func;
 	engine->trace_data = user_data;
+}
+
+void
+osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data)
+{
+	engine->access_func = func;
+	engine->access_data = user_data;
 }
 
 sqlite3 *

@@ -20,6 +20,13 @@ typedef struct _OsqdEngine OsqdEngine;
  * produced (before SQLite applied the rest of the WHERE clause). Used by tests and --planner. */
 typedef void (*OsqdEngineTraceFunc)(OsqdTableContext *ctx, guint n_rows, gpointer user_data);
 
+/* Asked, while a statement is prepared, whether it may read @column of @table (-1: the table
+ * itself, as in count(*) or a column SQLite has no name for, such as rowid). Returns FALSE with
+ * @error set (OSQ_ERROR_PERMISSION_DENIED) to refuse; osqd_engine_prepare() then fails with that
+ * error. Reads through views are checked against the tables the view reads. */
+typedef gboolean (*OsqdEngineAccessFunc)(const OsqdTable *table, gint column, gpointer user_data,
+                                         GError **error);
+
 #define OSQD_ENGINE_MAX_SQL_LENGTH (1024 * 1024)
 
 OsqdEngine *osqd_engine_new(OsqdRegistry *registry, GError **error);
@@ -30,6 +37,10 @@ void osqd_engine_set_root(OsqdEngine *engine, const gchar *root);
 /* Wall-time limit per statement in milliseconds; 0 means none. */
 void osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms);
 void osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer user_data);
+/* Checks every read of a registry table in the statements prepared from now on (NULL: allow all,
+ * the default). Set it before handing the engine to a client; statements prepared earlier keep
+ * their decisions until SQLite re-prepares them (after a schema change). */
+void osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data);
 
 sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
 OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
