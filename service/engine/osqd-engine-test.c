@@ -247,6 +247,14 @@ test_read_only(void **state)
 	assert_error(engine, "CREATE TABLE main.t(x)", OSQ_ERROR_PERMISSION_DENIED);
 	assert_error(engine, "SELECT load_extension('/tmp/x.so')", OSQ_ERROR_PERMISSION_DENIED);
 	assert_error(engine, "PRAGMA writable_schema = 1", OSQ_ERROR_PERMISSION_DENIED);
+	assert_error(engine, "PRAGMA journal_mode = OFF", OSQ_ERROR_PERMISSION_DENIED);
+	assert_error(engine, "UPDATE sqlite_master SET sql = ''", OSQ_ERROR_FAILED);
+	assert_rows(engine, "SELECT count(*) FROM pragma_table_info('time')", "13\n");
+	assert_rows(engine, "SELECT name FROM pragma_table_info('time') LIMIT 1", "weekday\n");
+	assert_rows(
+	        engine, "PRAGMA table_info(uptime)",
+	        "0|days|INTEGER|0|NULL|0\n1|hours|INTEGER|0|NULL|0\n2|minutes|INTEGER|0|NULL|0\n"
+	        "3|seconds|INTEGER|0|NULL|0\n4|total_seconds|BIGINT|0|NULL|0\n");
 	assert_error(engine, "CREATE VIRTUAL TABLE temp.f USING fts5(x)",
 	             OSQ_ERROR_PERMISSION_DENIED);
 	assert_error(engine, "INSERT INTO test_numbers VALUES (1, 1, 'x')",

@@ -96,7 +96,8 @@ engine_authorize_cb(void *data, int action, const char *arg1, const char *arg2,
 			return SQLITE_DENY;
 		return SQLITE_OK;
 	case SQLITE_PRAGMA:
-		if (arg1 != NULL && arg2 == NULL && g_strv_contains(allowed_pragmas, arg1))
+		/* introspection only: these pragmas read, whatever their argument */
+		if (arg1 != NULL && g_strv_contains(allowed_pragmas, arg1))
 			return SQLITE_OK;
 		return SQLITE_DENY;
 	case SQLITE_CREATE_TEMP_TABLE:
@@ -111,6 +112,10 @@ engine_authorize_cb(void *data, int action, const char *arg1, const char *arg2,
 	case SQLITE_DELETE:
 		/* arg1 is the table; writes only to TEMP tables (and their internal bookkeeping) */
 		if (database != NULL && g_strcmp0(database, "temp") == 0)
+			return SQLITE_OK;
+		/* pragma_table_info() and friends ask this of the schema table while reading
+		 * it; SQLite never lets SQL write it (defensive mode, writable_schema denied) */
+		if (action == SQLITE_UPDATE && g_strcmp0(arg1, "sqlite_master") == 0)
 			return SQLITE_OK;
 		return SQLITE_DENY;
 	case SQLITE_TRANSACTION:
