@@ -11,17 +11,10 @@
 
 #include <glib.h>
 
+#include "osqd-peer.h"
 #include "osqd-table.h"
 
 G_BEGIN_DECLS
-
-/* Who is on the other end of a connection. */
-typedef struct {
-	guint32 uid;
-	guint32 gid;
-	gint32 pid;
-	GArray *groups; /* guint32 supplementary gids, may be NULL (unknown) */
-} OsqdPeer;
 
 typedef enum {
 	OSQD_POLICY_ACTION_SHUTDOWN,
@@ -29,22 +22,6 @@ typedef enum {
 } OsqdPolicyAction;
 
 typedef struct _OsqdPolicy OsqdPolicy;
-
-/* A peer with no supplementary groups (add them to ->groups if needed). */
-OsqdPeer *osqd_peer_new(guint32 uid, guint32 gid, gint32 pid);
-/* The credentials of the process on the other end of the Unix socket @fd, as they were when it
- * called connect() (SO_PEERCRED). Supplementary groups come from SO_PEERGROUPS (same moment);
- * on kernels without it (< 4.13) they are read from /proc/<pid>/status, which is racy (the
- * process may have changed its groups, or exited and its pid been reused): best effort, only
- * kept when that process still has the peer's effective uid and gid. */
-OsqdPeer *osqd_peer_new_from_fd(int fd, GError **error);
-void osqd_peer_free(OsqdPeer *peer);
-/* TRUE when @gid is the peer's primary group or one of its supplementary groups. */
-gboolean osqd_peer_in_group(const OsqdPeer *peer, guint32 gid);
-/* Pure parser of /proc/<pid>/status: the effective uid and gid (from "Uid:"/"Gid:") and the
- * supplementary groups ("Groups:"). */
-gboolean osqd_peer_parse_status(const gchar *status, guint32 *euid, guint32 *egid, GArray **groups,
-                                GError **error);
 
 /* The built-in policy: root may do everything; everyone else may read every table except
  * sensitive tables and columns, and may not shut down osqd or register extensions. */
@@ -81,7 +58,6 @@ typedef struct {
 gboolean osqd_policy_access_cb(const OsqdTable *table, gint column, gpointer user_data,
                                GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdPeer, osqd_peer_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdPolicy, osqd_policy_free)
 
 G_END_DECLS

@@ -77,12 +77,12 @@ static int
 setup_with(void **state, const OsqdRpcLimits *limits, uid_t uid)
 {
 	Fixture *fixture = g_new0(Fixture, 1);
-	OsqdRpcPeer peer = { .uid = uid, .gid = uid, .pid = 42 };
+	g_autoptr(OsqdPeer) peer = osqd_peer_new(uid, uid, 42);
 
 	fixture->limits = *limits;
 	fixture->registry = osqd_registry_new_builtin();
 	fixture->handler = osqd_rpc_handler_new(fixture->registry, &fixture->limits);
-	fixture->session = osqd_rpc_session_new(fixture->handler, &peer);
+	fixture->session = osqd_rpc_session_new(fixture->handler, peer);
 	*state = fixture;
 	return 0;
 }

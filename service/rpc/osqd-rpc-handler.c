@@ -31,7 +31,7 @@ struct _OsqdRpcHandler {
 
 struct _OsqdRpcSession {
 	OsqdRpcHandler *handler;
-	OsqdRpcPeer peer;
+	OsqdPeer *peer;
 	OsqdEngine *engine;
 	gint cancelled;   /* atomic: stop the running query */
 	gint interrupted; /* atomic: the last query was interrupted */
@@ -131,12 +131,12 @@ osqd_rpc_handler_get_limits(OsqdRpcHandler *handler)
 /* ---- session ---- */
 
 OsqdRpcSession *
-osqd_rpc_session_new(OsqdRpcHandler *handler, const OsqdRpcPeer *peer)
+osqd_rpc_session_new(OsqdRpcHandler *handler, const OsqdPeer *peer)
 {
 	OsqdRpcSession *session = g_new0(OsqdRpcSession, 1);
 
 	session->handler = handler;
-	session->peer = *peer;
+	session->peer = osqd_peer_copy(peer);
 	return session;
 }
 
@@ -146,6 +146,7 @@ osqd_rpc_session_free(OsqdRpcSession *session)
 	if (session == NULL)
 		return;
 	osqd_engine_free(session->engine);
+	osqd_peer_free(session->peer);
 	g_free(session);
 }
 
@@ -156,10 +157,10 @@ osqd_rpc_session_set_busy_func(OsqdRpcSession *session, OsqdRpcBusyFunc func, gp
 	session->busy_data = user_data;
 }
 
-const OsqdRpcPeer *
+const OsqdPeer *
 osqd_rpc_session_get_peer(OsqdRpcSession *session)
 {
-	return &session->peer;
+	return session->peer;
 }
 
 gboolean
@@ -195,7 +196,7 @@ session_ensure_engine(OsqdRpcSession *session, GError **error)
 	if (engine == NULL)
 		return FALSE;
 	if (handler->engine_setup_func != NULL &&
-	    !handler->engine_setup_func(engine, &session->peer, handler->engine_setup_data, error))
+	    !handler->engine_setup_func(engine, session->peer, handler->engine_setup_data, error))
 		return FALSE;
 	session->engine = g_steal_pointer(&engine);
 	return TRUE;
@@ -217,8 +218,8 @@ session_access(OsqdRpcSession *session, OsqdRpcAccess access, GError **error)
 	OsqdRpcHandler *handler = session->handler;
 
 	if (handler->access_func != NULL)
-		return handler->access_func(&session->peer, access, handler->access_data, error);
-	if (session->peer.uid == 0)
+		return handler->access_func(session->peer, access, handler->access_data, error);
+	if (session->peer->uid == 0)
 		return TRUE;
 	g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
 	                    access == OSQD_RPC_ACCESS_SHUTDOWN
@@ -233,15 +234,15 @@ method_shutdown(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *re
 	g_autoptr(GError) error = NULL;
 
 	if (!session_access(session, OSQD_RPC_ACCESS_SHUTDOWN, &error)) {
-		g_warning("refused shutdown from uid %u (pid %d): %s", (guint)session->peer.uid,
-		          (gint)session->peer.pid, error->message);
+		g_warning("refused shutdown from uid %u (pid %d): %s", (guint)session->peer->uid,
+		          (gint)session->peer->pid, error->message);
 		osq_thrift_write_application_exception(reply, call->name, call->seqid,
 		                                       OSQ_THRIFT_APP_INTERNAL_ERROR,
 		                                       error->message);
 		return;
 	}
-	g_message("shutdown requested by uid %u (pid %d)", (guint)session->peer.uid,
-	          (gint)session->peer.pid);
+	g_message("shutdown requested by uid %u (pid %d)", (guint)session->peer->uid,
+	          (gint)session->peer->pid);
 	session->shutdown_requested = TRUE;
 	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
 	osq_thrift_write_field_stop(reply);
@@ -314,8 +315,8 @@ method_sql(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply,
 	};
 
 	if (!session_ensure_engine(session, &error)) {
-		g_warning("cannot open an engine for uid %u (pid %d): %s", (guint)session->peer.uid,
-		          (gint)session->peer.pid, error->message);
+		g_warning("cannot open an engine for uid %u (pid %d): %s",
+		          (guint)session->peer->uid, (gint)session->peer->pid, error->message);
 	} else {
 		/* cleared before the watchdog can see the session busy, so no cancel is lost */
 		g_atomic_int_set(&session->cancelled, 0);

@@ -10,15 +10,9 @@
 #include <sys/types.h>
 
 #include "osqd-engine.h"
+#include "osqd-peer.h"
 
 G_BEGIN_DECLS
-
-/* Who is on the other end of a connection (from SO_PEERCRED). */
-typedef struct {
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
-} OsqdRpcPeer;
 
 /* Privileged actions a peer may be refused. */
 typedef enum {
@@ -28,11 +22,11 @@ typedef enum {
 
 /* The access-policy seam: TRUE allows @access for @peer; FALSE with an error (its message
  * goes to the client) refuses it. Without a function only uid 0 is allowed. */
-typedef gboolean (*OsqdRpcAccessFunc)(const OsqdRpcPeer *peer, OsqdRpcAccess access,
+typedef gboolean (*OsqdRpcAccessFunc)(const OsqdPeer *peer, OsqdRpcAccess access,
                                       gpointer user_data, GError **error);
 /* Called once per connection right after its engine is created, e.g. to install the policy's
  * table-read check for @peer on the engine. FALSE fails the request with the error. */
-typedef gboolean (*OsqdRpcEngineSetupFunc)(OsqdEngine *engine, const OsqdRpcPeer *peer,
+typedef gboolean (*OsqdRpcEngineSetupFunc)(OsqdEngine *engine, const OsqdPeer *peer,
                                            gpointer user_data, GError **error);
 
 /* One options() entry; the function returns a new array of OsqdRpcOption (freed with
@@ -72,11 +66,11 @@ const OsqdRpcLimits *osqd_rpc_handler_get_limits(OsqdRpcHandler *handler);
  * work (the daemon is stopping). */
 typedef gboolean (*OsqdRpcBusyFunc)(OsqdRpcSession *session, gboolean busy, gpointer user_data);
 
-OsqdRpcSession *osqd_rpc_session_new(OsqdRpcHandler *handler, const OsqdRpcPeer *peer);
+OsqdRpcSession *osqd_rpc_session_new(OsqdRpcHandler *handler, const OsqdPeer *peer);
 void osqd_rpc_session_free(OsqdRpcSession *session);
 void osqd_rpc_session_set_busy_func(OsqdRpcSession *session, OsqdRpcBusyFunc func,
                                     gpointer user_data);
-const OsqdRpcPeer *osqd_rpc_session_get_peer(OsqdRpcSession *session);
+const OsqdPeer *osqd_rpc_session_get_peer(OsqdRpcSession *session);
 
 /* Handles one complete message (as found by osq_thrift_message_scan) and appends its reply to
  * @reply (nothing for a ONEWAY message). FALSE means the message was malformed or of the wrong

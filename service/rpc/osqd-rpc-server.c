@@ -37,7 +37,7 @@ typedef struct {
 	OsqdRpcServer *server;
 	guint64 id;
 	int fd; /* -1 once closed; under server->mutex */
-	OsqdRpcPeer peer;
+	OsqdPeer *peer;
 	OsqdRpcSession *session;
 	GThread *thread;
 	gboolean busy;     /* a query runs; under server->mutex */
@@ -138,6 +138,7 @@ server_connection_free(OsqdRpcConnection *conn)
 	if (conn->fd >= 0)
 		(void)close(conn->fd);
 	osqd_rpc_session_free(conn->session);
+	osqd_peer_free(conn->peer);
 	g_free(conn);
 }
 
@@ -249,7 +250,7 @@ server_watchdog_handle(OsqdRpcServer *server, GArray *pollfds, GArray *watched, 
 		if (!conn->hung_up)
 			g_debug("connection %" G_GUINT64_FORMAT
 			        ": client (pid %d) hung up, cancelling its query",
-			        conn->id, (gint)conn->peer.pid);
+			        conn->id, (gint)conn->peer->pid);
 		conn->hung_up = TRUE;
 		osqd_rpc_session_interrupt(conn->session);
 	}
@@ -447,10 +448,10 @@ server_worker_thread(gpointer data)
 
 	if (server_serve(conn, &error))
 		g_debug("connection %" G_GUINT64_FORMAT " (uid %u, pid %d) closed by the client",
-		        conn->id, (guint)conn->peer.uid, (gint)conn->peer.pid);
+		        conn->id, (guint)conn->peer->uid, (gint)conn->peer->pid);
 	else
 		g_info("closing connection %" G_GUINT64_FORMAT " (uid %u, pid %d): %s", conn->id,
-		       (guint)conn->peer.uid, (gint)conn->peer.pid, error->message);
+		       (guint)conn->peer->uid, (gint)conn->peer->pid, error->message);
 	g_mutex_lock(&server->mutex);
 	session = g_steal_pointer(&conn->session);
 	fd = conn->fd;
@@ -493,9 +494,7 @@ server_accept_one(OsqdRpcServer *server)
 {
 	g_autoptr(GError) error = NULL;
 	OsqdRpcConnection *conn;
-	struct ucred cred = { 0 };
-	socklen_t cred_len = sizeof(cred);
-	OsqdRpcPeer peer;
+	g_autoptr(OsqdPeer) peer = NULL;
 	GThread *thread;
 	int fd;
 
@@ -507,14 +506,12 @@ server_accept_one(OsqdRpcServer *server)
 		}
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
-		g_info("dropping a connection without peer credentials: %s", g_strerror(errno));
+	peer = osqd_peer_new_from_fd(fd, &error);
+	if (peer == NULL) {
+		g_info("dropping a connection: %s", error->message);
 		(void)close(fd);
 		return;
 	}
-	peer.uid = cred.uid;
-	peer.gid = cred.gid;
-	peer.pid = cred.pid;
 	if (server->config.idle_timeout_s > 0) {
 		struct timeval tv = { .tv_sec = server->config.idle_timeout_s };
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -536,7 +533,7 @@ server_accept_one(OsqdRpcServer *server)
 		}
 		g_mutex_unlock(&server->mutex);
 		g_info("refusing a connection from uid %u (pid %d): %u connections already",
-		       (guint)peer.uid, (gint)peer.pid, server->config.max_connections);
+		       (guint)peer->uid, (gint)peer->pid, server->config.max_connections);
 		if (!queued)
 			server_reject_answer(server, fd, FALSE);
 		return;
@@ -545,15 +542,15 @@ server_accept_one(OsqdRpcServer *server)
 	conn->server = server;
 	conn->id = ++server->next_id;
 	conn->fd = fd;
-	conn->peer = peer;
-	conn->session = osqd_rpc_session_new(server->handler, &peer);
+	conn->session = osqd_rpc_session_new(server->handler, peer);
+	conn->peer = g_steal_pointer(&peer);
 	osqd_rpc_session_set_busy_func(conn->session, server_busy_cb, conn);
 	g_ptr_array_add(server->connections, conn);
 	server->n_active++;
 	g_mutex_unlock(&server->mutex);
 
 	g_debug("connection %" G_GUINT64_FORMAT " from uid %u gid %u pid %d", conn->id,
-	        (guint)peer.uid, (guint)peer.gid, (gint)peer.pid);
+	        (guint)conn->peer->uid, (guint)conn->peer->gid, (gint)conn->peer->pid);
 	thread = g_thread_try_new("osqd-rpc", server_worker_thread, conn, &error);
 	g_mutex_lock(&server->mutex);
 	if (thread == NULL) {
