@@ -991,7 +991,7 @@ engine_new_with_policy(OsqdPolicyAccess *access, const gchar *fixture)
 
 	assert_non_null(engine);
 	osqd_engine_set_root(engine, root);
-	osqd_engine_set_access_func(engine, policy_access_counting_cb, access);
+	osqd_engine_set_access_func(engine, policy_access_counting_cb, access, NULL);
 	return engine;
 }
 
@@ -1045,7 +1045,7 @@ test_engine_sensitive_columns(void **state)
 	peer->uid = 0;
 	assert_allowed(engine, "SELECT value FROM process_envs");
 	peer->uid = 1000;
-	osqd_engine_set_access_func(engine, NULL, NULL);
+	osqd_engine_set_access_func(engine, NULL, NULL, NULL);
 	assert_allowed(engine, "SELECT * FROM process_envs");
 }
 

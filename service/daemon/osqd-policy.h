@@ -47,7 +47,7 @@ gboolean osqd_policy_may(OsqdPolicy *policy, const OsqdPeer *peer, OsqdPolicyAct
 
 /* Ties a policy to one connection's engine:
  *   OsqdPolicyAccess access = { policy, peer };
- *   osqd_engine_set_access_func(engine, osqd_policy_access_cb, &access);
+ *   osqd_engine_set_access_func(engine, osqd_policy_access_cb, access, g_free);
  * Both pointers are borrowed and must stay valid while the engine prepares statements. */
 typedef struct {
 	OsqdPolicy *policy;

@@ -23,11 +23,13 @@
 #include "osq-error.h"
 #include "osqd-flags.h"
 #include "osqd-pidfile.h"
+#include "osqd-policy.h"
 #include "osqd-rpc-server.h"
 
 typedef struct {
 	OsqdFlags *flags;
 	GMainLoop *loop;
+	OsqdPolicy *policy;      /* immutable once loaded: shared by every worker */
 	gint shutdown_requested; /* atomic */
 } OsqdDaemon;
 
@@ -200,6 +202,54 @@ osqd_build_config(OsqdFlags *flags, OsqdRpcServerConfig *server_config, OsqdRpcL
 	return TRUE;
 }
 
+/* An OsqdEngineAccessFunc for one connection: the policy's table/column decision, logged when
+ * it denies (the library only returns the error). */
+static gboolean
+osqd_engine_access_cb(const OsqdTable *table, gint column, gpointer user_data, GError **error)
+{
+	OsqdPolicyAccess *access = user_data;
+
+	if (osqd_policy_may_read(access->policy, access->peer, table, column, error))
+		return TRUE;
+	g_warning("denied for pid %d: %s", (gint)access->peer->pid, (*error)->message);
+	return FALSE;
+}
+
+/* An OsqdRpcEngineSetupFunc: every connection's engine checks reads against the policy. */
+static gboolean
+osqd_engine_setup_cb(OsqdEngine *engine, const OsqdPeer *peer, gpointer user_data, GError **error)
+{
+	OsqdDaemon *daemon = user_data;
+	OsqdPolicyAccess *access = g_new0(OsqdPolicyAccess, 1);
+
+	access->policy = daemon->policy;
+	access->peer = peer; /* the session owns the peer and outlives its engine */
+	osqd_engine_set_access_func(engine, osqd_engine_access_cb, access, g_free);
+	return TRUE;
+}
+
+/* An OsqdRpcAccessFunc: shutdown and extension registration as the policy says. */
+static gboolean
+osqd_rpc_access_cb(const OsqdPeer *peer, OsqdRpcAccess access, gpointer user_data, GError **error)
+{
+	OsqdDaemon *daemon = user_data;
+	OsqdPolicyAction action = access == OSQD_RPC_ACCESS_SHUTDOWN
+	                                  ? OSQD_POLICY_ACTION_SHUTDOWN
+	                                  : OSQD_POLICY_ACTION_REGISTER_EXTENSION;
+
+	return osqd_policy_may(daemon->policy, peer, action, error);
+}
+
+static OsqdPolicy *
+osqd_load_policy(OsqdFlags *flags, GError **error)
+{
+	const gchar *path = osqd_flags_get_string(flags, "access_policy");
+
+	if (path == NULL || path[0] == '\0')
+		return osqd_policy_new_default();
+	return osqd_policy_load(path, error);
+}
+
 static gint
 osqd_run(OsqdDaemon *daemon, GError **error)
 {
@@ -211,12 +261,20 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	g_autoptr(OsqdEngine) engine = NULL;
 	g_autoptr(OsqdRpcHandler) handler = NULL;
 	g_autoptr(OsqdRpcServer) server = NULL;
+	g_autoptr(OsqdPolicy) policy = NULL;
+	g_autofree gchar *policy_text = NULL;
 
 	if (!osqd_build_config(flags, &server_config, &limits, error))
 		return EXIT_FAILURE;
 	if (!osqd_prepare_directory(flags, "pidfile", error) ||
 	    !osqd_prepare_directory(flags, "extensions_socket", error))
 		return EXIT_FAILURE;
+	policy = osqd_load_policy(flags, error);
+	if (policy == NULL) {
+		g_prefix_error(error, "bad --access_policy: ");
+		return EXIT_FAILURE;
+	}
+	daemon->policy = policy;
 	pidfile = osqd_pidfile_acquire(osqd_flags_get_string(flags, "pidfile"), error);
 	if (pidfile == NULL)
 		return EXIT_FAILURE;
@@ -232,12 +290,17 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 
 	handler = osqd_rpc_handler_new(registry, &limits);
 	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
+	osqd_rpc_handler_set_access_func(handler, osqd_rpc_access_cb, daemon);
+	osqd_rpc_handler_set_engine_setup_func(handler, osqd_engine_setup_cb, daemon);
 	server = osqd_rpc_server_new(&server_config, handler);
 	osqd_rpc_server_set_shutdown_func(server, osqd_shutdown_cb, daemon);
 	if (!osqd_rpc_server_start(server, error))
 		return EXIT_FAILURE;
 	g_message("osqd %s serving %s (pid %d, pidfile %s)", OSQ_VERSION, server_config.socket_path,
 	          (gint)getpid(), osqd_flags_get_string(flags, "pidfile"));
+
+	policy_text = osqd_policy_describe(policy);
+	g_info("access policy:\n%s", policy_text);
 
 	g_main_loop_run(daemon->loop);
 
@@ -248,6 +311,7 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	/* the pidfile goes last: while it is locked, no second daemon starts */
 	g_clear_pointer(&server, osqd_rpc_server_free);
 	g_clear_pointer(&pidfile, osqd_pidfile_release);
+	daemon->policy = NULL;
 	g_message("stopped");
 	return EXIT_SUCCESS;
 }

@@ -19,6 +19,7 @@ struct _OsqdEngine {
 	gpointer trace_data;
 	OsqdEngineAccessFunc access_func;
 	gpointer access_data;
+	GDestroyNotify access_destroy;
 	GError *generator_error; /* the last generator failure or access denial */
 	gboolean declaring;      /* inside sqlite3_declare_vtab() for one of our tables */
 	GHashTable *modules;     /* table names with a module on this connection */

@@ -182,6 +182,8 @@ osqd_engine_free(OsqdEngine *engine)
 	if (engine->db != NULL)
 		(void)sqlite3_close_v2(engine->db);
 	g_clear_error(&engine->generator_error);
+	if (engine->access_destroy != NULL)
+		engine->access_destroy(engine->access_data);
 	if (engine->modules != NULL)
 		g_hash_table_unref(engine->modules);
 	osqd_registry_unref(engine->registry);
@@ -215,10 +217,14 @@ osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer use
 }
 
 void
-osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data)
+osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data,
+                            GDestroyNotify destroy)
 {
+	if (engine->access_destroy != NULL)
+		engine->access_destroy(engine->access_data);
 	engine->access_func = func;
 	engine->access_data = user_data;
+	engine->access_destroy = destroy;
 }
 
 sqlite3 *

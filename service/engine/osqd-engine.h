@@ -39,8 +39,10 @@ void osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms);
 void osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer user_data);
 /* Checks every read of a registry table in the statements prepared from now on (NULL: allow all,
  * the default). Set it before handing the engine to a client; statements prepared earlier keep
- * their decisions until SQLite re-prepares them (after a schema change). */
-void osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data);
+ * their decisions until SQLite re-prepares them (after a schema change). @destroy, if not NULL,
+ * frees @user_data when the engine is freed or the function replaced. */
+void osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, gpointer user_data,
+                                 GDestroyNotify destroy);
 
 sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
 OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);

@@ -204,7 +204,7 @@ def test_non_root_peer(osqd_factory):
     daemon = osqd_factory("--extensions_socket_mode=0666")
     out = run_as_nobody(daemon.socket_path)
     assert "query: [{'x': '1'}]" in out
-    assert "shutdown: 6 permission denied: shutdown requires root" in out
+    assert "shutdown: 6 access denied: uid 65534 may not shut down osqd" in out
     assert daemon.process.poll() is None
     log = daemon.log()
     assert "from uid 65534 gid 65534" in log  # SO_PEERCRED
