@@ -33,6 +33,7 @@ from osq.client import (  # noqa: E402 (the search path above must be set first)
     Result,
     Status,
     TransportError,
+    default_socket,
 )
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "Result",
     "Status",
     "TransportError",
+    "default_socket",
 ]

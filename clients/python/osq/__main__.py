@@ -20,8 +20,8 @@ def _parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python3 -m osq", description="Run one SQL query through an osqd socket.")
     parser.add_argument("sql", help="the SQL to run")
-    parser.add_argument("--socket", default=osq.DEFAULT_SOCKET,
-                        help=f"the daemon's extensions socket (default {osq.DEFAULT_SOCKET})")
+    parser.add_argument("--socket", default=None,
+                        help=f"the daemon's extensions socket (default {osq.default_socket()})")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON array of row objects with typed values")
     parser.add_argument("--typed", action="store_true",

@@ -38,8 +38,21 @@ DEFAULT_TIMEOUT = 5.0
 # Large replies arrive in few recv() calls; the C decoder refills from this buffer.
 _READ_BUFFER = 256 * 1024
 
-INTEGER_TYPES = frozenset({"INTEGER", "BIGINT", "UNSIGNED_BIGINT"})
-DOUBLE_TYPES = frozenset({"DOUBLE"})
+
+
+def value_type(type_name):
+    """The Python type of a column's typed values: int, float, or None (text stays str).
+
+    osquery's names map as INTEGER/BIGINT/UNSIGNED_BIGINT -> int and DOUBLE -> float; any other
+    declared type follows SQLite's affinity rules ("INT" anywhere -> int; "REAL", "FLOA" or
+    "DOUB" -> float), so a view or a table declared with "int" or "REAL" converts as well.
+    """
+    name = type_name.upper() if type_name else ""
+    if "INT" in name:
+        return int
+    if "REAL" in name or "FLOA" in name or "DOUB" in name:
+        return float
+    return None
 
 Status = collections.namedtuple("Status", "code message uuid")
 Status.__doc__ = "An ExtensionStatus: code 0 is success, message, uuid (0 for the manager)."
@@ -68,6 +81,25 @@ class TransportError(Error):
 
 class ProtocolError(Error):
     """The server answered with a Thrift exception or a reply the client cannot decode."""
+
+
+def user_socket():
+    """Where osqd run by this (non-root) user puts its socket: <runtime dir>/osq/osquery.em,
+    the runtime dir being $XDG_RUNTIME_DIR, else the cache dir (as GLib chooses it)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime:
+        runtime = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(runtime, "osq", "osquery.em")
+
+
+def default_socket():
+    """The socket a client uses when given none: the system daemon's DEFAULT_SOCKET, except
+    for a non-root user whose own osqd socket (user_socket()) exists."""
+    if os.geteuid() != 0:
+        mine = user_socket()
+        if os.path.exists(mine):
+            return mine
+    return DEFAULT_SOCKET
 
 
 def _transport_detail(exc):
@@ -149,8 +181,8 @@ def decode_rows(columns, types, rows, null_cells, typed):
     """Turns a queryTyped reply's string rows into Python values (rows are lists).
 
     Untyped rows are returned as they came (NULL is ""). Typed: the cells listed in null_cells
-    (row * len(columns) + column) become None, integer columns int and DOUBLE columns float;
-    other types stay text, and a value that does not parse as its column's type stays text.
+    (row * len(columns) + column) become None, integer columns int and DOUBLE columns float
+    (see value_type()); other types stay text, and a value that does not parse as its column's type stays text.
     """
     if not typed:
         return rows
@@ -167,9 +199,10 @@ def decode_rows(columns, types, rows, null_cells, typed):
             null_columns.add(c)
     converters = []
     for i, kind in enumerate(types):
-        if kind in INTEGER_TYPES:
+        convert = value_type(kind)
+        if convert is int:
             converters.append(_int_or_none if i in null_columns else int)
-        elif kind in DOUBLE_TYPES:
+        elif convert is float:
             converters.append(_float_or_none if i in null_columns else float)
         else:
             converters.append(None)
@@ -190,15 +223,15 @@ def decode_rows(columns, types, rows, null_cells, typed):
 
 
 class Client:
-    """A connection to the manager socket of osqd or osquery.
+    """A connection to the manager socket of osqd or osquery (path None: default_socket()).
 
     Connects on first use (or connect() / `with`), and reconnects after a broken connection.
     One lock per client serialises calls, so threads may share a client (calls then run one at
     a time); use one client per thread for parallel queries.
     """
 
-    def __init__(self, path=DEFAULT_SOCKET, timeout=DEFAULT_TIMEOUT):
-        self.path = os.fspath(path)
+    def __init__(self, path=None, timeout=DEFAULT_TIMEOUT):
+        self.path = default_socket() if path is None else os.fspath(path)
         self.timeout = timeout
         self._lock = threading.Lock()
         self._transport = None
@@ -304,7 +337,8 @@ class Client:
         """Runs SQL; returns a Result(columns, types, rows) with rows in column order.
 
         Untyped values are strings as osquery renders them (NULL is ""); typed=True gives int
-        for INTEGER/BIGINT/UNSIGNED_BIGINT, float for DOUBLE, None for NULL and str otherwise.
+        for INTEGER/BIGINT/UNSIGNED_BIGINT, float for DOUBLE (see value_type()), None for NULL
+        and str otherwise.
         Raises QueryError when the server reports a failure.
         """
         _check_sql(sql)
@@ -396,7 +430,7 @@ class Client:
         if typed:
             # osquery sends NULL as "": for a number column "" can only be NULL
             numeric = [i for i, kind in enumerate(types)
-                       if kind in INTEGER_TYPES or kind in DOUBLE_TYPES]
+                       if value_type(kind) is not None]
             null_cells = [r * len(columns) + i for r, row in enumerate(rows)
                           for i in numeric if row[i] == ""]
         return Result(columns, types, decode_rows(columns, types, rows, null_cells, typed))

@@ -233,6 +233,16 @@ def test_typed_conversion_is_lenient(client):
     assert (b0, w0, w1) == ("\x00\x01", "7", "x")  # other types stay text
 
 
+def test_value_type():
+    from osq.client import value_type
+    for name in ("INTEGER", "BIGINT", "UNSIGNED_BIGINT", "int", "TINYINT"):
+        assert value_type(name) is int
+    for name in ("DOUBLE", "REAL", "float", "Double Precision"):
+        assert value_type(name) is float
+    for name in ("TEXT", "BLOB", "UNKNOWN", "", None, "VARCHAR(10)"):
+        assert value_type(name) is None
+
+
 def test_query_rows_and_empty_result(client):
     result = client.query_rows("SELECT 1 WHERE 0", typed=True)
     assert result == osq.Result(["x"], ["INTEGER"], [])
@@ -389,6 +399,19 @@ def test_real_socket_errors(tmp_path):
     assert "missing.em" in repr(client)
 
 
+def test_default_socket(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    mine = tmp_path / "osq" / "osquery.em"
+    assert osq.client.user_socket() == str(mine)
+    monkeypatch.setattr(osq.client.os, "geteuid", lambda: 1000)
+    assert osq.Client().path == osq.DEFAULT_SOCKET == "/var/osquery/osquery.em"
+    mine.parent.mkdir()
+    mine.touch()
+    assert osq.Client().path == str(mine) == osq.default_socket()
+    monkeypatch.setattr(osq.client.os, "geteuid", lambda: 0)
+    assert osq.Client().path == osq.DEFAULT_SOCKET
+
+
 def test_close_and_context_manager(server):
     with FakeClient(server) as client:
         assert len(server.sockets) == 1
@@ -501,3 +524,90 @@ def test_protocol_is_accelerated(client):
     assert isinstance(protocol, TBinaryProtocolAccelerated)
     assert protocol._fast_decode is not None
     assert isinstance(TApplicationException, type)
+
+
+# a real Unix socket served by the generated Processor in threads
+
+
+class SocketServer:
+    """FakeOsqd on a Unix socket: a thread per connection, like osqd; stop() drops them all."""
+
+    def __init__(self, path, handler=None):
+        import socket as socket_module
+
+        self.path = str(path)
+        self.handler = handler or FakeOsqd()
+        self.listener = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(8)
+        self.connections = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        from thrift.transport import TSocket
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            sock = TSocket.TSocket()
+            sock.setHandle(conn)
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock):
+        from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
+
+        transport = TTransport.TBufferedTransport(sock)
+        protocol = TBinaryProtocolAccelerated(transport)
+        processor = OsqManager.Processor(self.handler)
+        try:
+            while True:
+                processor.process(protocol, protocol)
+        except (TTransportException, OSError):
+            pass
+
+    def stop(self):
+        import os
+        import socket as socket_module
+
+        self.listener.close()
+        for conn in self.connections:
+            try:
+                conn.shutdown(socket_module.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        os.unlink(self.path)
+
+
+def test_real_socket_query_restart_and_timeout(tmp_path):
+    path = tmp_path / "osqd.em"
+    server = SocketServer(path)
+    client = osq.Client(path, timeout=0.5)
+    try:
+        assert client.query("SELECT * FROM t", typed=True)[0]["size"] == 18446744073709551615
+        assert client.ping() == osq.Status(0, "pong", 0)
+        # the daemon restarts: the kept connection is dead, the client reconnects by itself
+        server.stop()
+        with pytest.raises(osq.TransportError, match="No such file|refused"):
+            client.ping()
+        server = SocketServer(path)
+        assert client.query("SELECT 1 WHERE 0") == []
+        server.stop()
+        server = SocketServer(path)
+        assert client.columns("SELECT * FROM t")[0] == ("id", "BIGINT")
+        # a call that takes longer than the timeout
+        server.handler.delay = 1.0
+        start = time.monotonic()
+        with pytest.raises(osq.TransportError, match="no answer .* within 0.5 s"):
+            client.query("SELECT * FROM t")
+        assert time.monotonic() - start < 0.9  # not retried
+        server.handler.delay = 0
+        time.sleep(1.0)  # the server thread finishes the slow call
+        assert client.ping().code == 0
+    finally:
+        client.close()
+        server.stop()
