@@ -22,7 +22,8 @@ import tempfile
 # the packages `namespace py` names in idl/osquery.thrift and idl/osq.thrift
 PACKAGES = ("osquery", "osq")
 
-GEN_INIT = '"""Thrift code generated from idl/*.thrift at build time (never edit, never commit)."""\n'
+GEN_INIT = ('"""Thrift code generated from idl/*.thrift at build time '
+            '(never edit, never commit)."""\n')
 
 
 class GenerateError(Exception):

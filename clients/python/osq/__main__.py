@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """python3 -m osq "SQL": runs one query through an osqd (or osquery) socket and prints it.
 
-Text output is a header line and one line per row (nothing for an empty result), values separated by '|' (NULL is empty, or
-NULL with --typed). --json prints a JSON array with one object per row and typed values (numbers
-as numbers, NULL as null), like osqueryi --json. Any failure prints "Error: ..." on stderr and
-exits with status 1.
+Text output is a header line and one line per row (nothing for an empty result), values
+separated by '|' (NULL is empty, or NULL with --typed). --json prints a JSON array with one
+object per row and typed values (numbers as numbers, NULL as null), like osqueryi --json. Any
+failure prints "Error: ..." on stderr and exits with status 1.
 """
 
 import argparse

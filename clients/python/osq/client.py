@@ -39,27 +39,12 @@ DEFAULT_TIMEOUT = 5.0
 _READ_BUFFER = 256 * 1024
 
 
-
-def value_type(type_name):
-    """The Python type of a column's typed values: int, float, or None (text stays str).
-
-    osquery's names map as INTEGER/BIGINT/UNSIGNED_BIGINT -> int and DOUBLE -> float; any other
-    declared type follows SQLite's affinity rules ("INT" anywhere -> int; "REAL", "FLOA" or
-    "DOUB" -> float), so a view or a table declared with "int" or "REAL" converts as well.
-    """
-    name = type_name.upper() if type_name else ""
-    if "INT" in name:
-        return int
-    if "REAL" in name or "FLOA" in name or "DOUB" in name:
-        return float
-    return None
-
 Status = collections.namedtuple("Status", "code message uuid")
 Status.__doc__ = "An ExtensionStatus: code 0 is success, message, uuid (0 for the manager)."
 
 Result = collections.namedtuple("Result", "columns types rows")
 Result.__doc__ = ("A query result: column names and osquery type names in order, and rows as "
-                  "sequences of values in column order.")
+                  "lists of values in column order.")
 
 
 class Error(Exception):
@@ -81,6 +66,21 @@ class TransportError(Error):
 
 class ProtocolError(Error):
     """The server answered with a Thrift exception or a reply the client cannot decode."""
+
+
+def value_type(type_name):
+    """The Python type of a column's typed values: int, float, or None (text stays str).
+
+    osquery's names map as INTEGER/BIGINT/UNSIGNED_BIGINT -> int and DOUBLE -> float; any other
+    declared type follows SQLite's affinity rules ("INT" anywhere -> int; "REAL", "FLOA" or
+    "DOUB" -> float), so a view or a table declared with "int" or "REAL" converts as well.
+    """
+    name = type_name.upper() if type_name else ""
+    if "INT" in name:
+        return int
+    if "REAL" in name or "FLOA" in name or "DOUB" in name:
+        return float
+    return None
 
 
 def user_socket():
@@ -177,15 +177,16 @@ def _lenient(value, convert):
 _call = getattr(operator, "call", lambda function, value: function(value))
 
 
-def decode_rows(columns, types, rows, null_cells, typed):
-    """Turns a queryTyped reply's string rows into Python values (rows are lists).
+def decode_rows(columns, types, rows, null_cells, typed, as_dicts=False):
+    """Turns a queryTyped reply's string rows into Python values: lists, or dicts if as_dicts.
 
-    Untyped rows are returned as they came (NULL is ""). Typed: the cells listed in null_cells
-    (row * len(columns) + column) become None, integer columns int and DOUBLE columns float
-    (see value_type()); other types stay text, and a value that does not parse as its column's type stays text.
+    Untyped rows keep the strings as they came (NULL is ""). Typed: the cells listed in
+    null_cells (row * len(columns) + column) become None, integer columns int and DOUBLE columns
+    float (see value_type()); other types stay text, and so does a value that does not parse as
+    its column's type.
     """
     if not typed:
-        return rows
+        return [dict(zip(columns, row)) for row in rows] if as_dicts else rows
     n_columns = len(columns)
     null_columns = set()
     if null_cells:
@@ -206,20 +207,24 @@ def decode_rows(columns, types, rows, null_cells, typed):
             converters.append(_float_or_none if i in null_columns else float)
         else:
             converters.append(None)
-    if not rows or not any(converters):
-        return rows
-    # row by row, one C-level map per row: ~2x faster than converting column by column after
-    # transposing (the decoded strings lie in row order in memory)
+    if not any(converters):
+        return [dict(zip(columns, row)) for row in rows] if as_dicts else rows
+    # row by row, one C-level map per row (straight into the dict when dicts are wanted): about
+    # twice as fast as converting column by column after transposing, as the decoded strings
+    # lie in row order in memory
     functions = [convert or (_identity if i in null_columns else str)  # str(s) is s itself
                  for i, convert in enumerate(converters)]
     try:
+        if as_dicts:
+            return [dict(zip(columns, map(_call, functions, row))) for row in rows]
         return [list(map(_call, functions, row)) for row in rows]
     except (TypeError, ValueError):
         pass
     plain = [None if convert is None else (int if convert in (int, _int_or_none) else float)
              for convert in converters]
-    return [[value if convert is None else _lenient(value, convert)
+    rows = [[value if convert is None else _lenient(value, convert)
              for convert, value in zip(plain, row)] for row in rows]
+    return [dict(zip(columns, row)) for row in rows] if as_dicts else rows
 
 
 class Client:
@@ -290,8 +295,9 @@ class Client:
         self._has_query_typed = None
 
     def _drop(self):
+        # closing (no shutdown) in a forked child leaves the parent's connection alone
         transport, self._transport, self._client = self._transport, None, None
-        if transport is not None and self._pid == os.getpid():
+        if transport is not None:
             try:
                 transport.close()
             except (OSError, TTransportException):
@@ -319,7 +325,7 @@ class Client:
                     ) from e
                 # a reused connection broke (daemon restarted, idle connection closed): retry
                 self._open()
-            except (TProtocolException, ValueError) as e:  # ValueError: invalid UTF-8
+            except (TProtocolException, ValueError) as e:  # e.g. a bad version or length
                 self._drop()
                 raise ProtocolError(f"{method}: undecodable reply from {self.path}: {e}") from e
         raise AssertionError("unreachable")
@@ -341,26 +347,35 @@ class Client:
         and str otherwise.
         Raises QueryError when the server reports a failure.
         """
-        _check_sql(sql)
-        with self._lock, _gc_paused():
-            if self._has_query_typed is not False:
-                try:
-                    reply = self._rpc("queryTyped", sql)
-                except TApplicationException as e:
-                    if e.type != TApplicationException.UNKNOWN_METHOD:
-                        raise ProtocolError(
-                            f"queryTyped: the server answered: {e.message or e}") from e
-                    self._has_query_typed = False  # osquery: use query + getQueryColumns
-                else:
-                    self._has_query_typed = True
-                    return self._typed_result(reply, typed)
-            return self._fallback_result(sql, typed)
+        return self._query(sql, typed, False)
 
     def query(self, sql, typed=False):
         """Runs SQL; returns a list of dicts (keys in column order). See query_rows()."""
-        with _gc_paused():
-            columns, _, rows = self.query_rows(sql, typed)
-            return [dict(zip(columns, row)) for row in rows]
+        return self._query(sql, typed, True).rows
+
+    def _query(self, sql, typed, as_dicts):
+        _check_sql(sql)
+        with self._lock, _gc_paused():
+            columns, types, rows, null_cells = self._query_strings(sql, typed)
+        with _gc_paused():  # the lock is free again for other threads
+            rows = decode_rows(columns, types, rows, null_cells, typed, as_dicts)
+        return Result(columns, types, rows)
+
+    def _query_strings(self, sql, typed):
+        """(columns, types, rows of strings, NULL cells) by queryTyped, or query and
+        getQueryColumns when the server lacks queryTyped (lock held)."""
+        if self._has_query_typed is not False:
+            try:
+                reply = self._rpc("queryTyped", sql)
+            except TApplicationException as e:
+                if e.type != TApplicationException.UNKNOWN_METHOD:
+                    raise ProtocolError(
+                        f"queryTyped: the server answered: {e.message or e}") from e
+                self._has_query_typed = False  # osquery: use query + getQueryColumns
+            else:
+                self._has_query_typed = True
+                return self._typed_strings(reply)
+        return self._fallback_strings(sql, typed)
 
     def columns(self, sql):
         """Returns the result columns of SQL (prepared, not run) as (name, type) pairs."""
@@ -403,16 +418,15 @@ class Client:
             raise QueryError(status.message or f"query failed with code {status.code}",
                              status.code)
 
-    def _typed_result(self, reply, typed):
+    def _typed_strings(self, reply):
         self._check(reply.status)
         columns = list(reply.columns or ())
         types = list(reply.types or ())
         if len(types) != len(columns):
             raise ProtocolError(f"{len(columns)} columns but {len(types)} types in the reply")
-        rows = reply.rows or []
-        return Result(columns, types, decode_rows(columns, types, rows, reply.null_cells, typed))
+        return columns, types, reply.rows or [], reply.null_cells
 
-    def _fallback_result(self, sql, typed):
+    def _fallback_strings(self, sql, typed):
         """osquery's query (rows as maps) and getQueryColumns (order and types)."""
         reply = self._rpc("query", sql)
         self._check(reply.status)
@@ -433,4 +447,4 @@ class Client:
                        if value_type(kind) is not None]
             null_cells = [r * len(columns) + i for r, row in enumerate(rows)
                           for i in numeric if row[i] == ""]
-        return Result(columns, types, decode_rows(columns, types, rows, null_cells, typed))
+        return columns, types, rows, null_cells
