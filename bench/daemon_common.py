@@ -105,3 +105,7 @@ def roundtrip(sock, frame, reply_len, buf):
 
 def verdict(ok):
     return "MET" if ok else "MISSED"
+
+
+if __name__ == "__main__":
+    print("daemon_common.py holds the helpers of bench/daemon_*.py; nothing to measure")

@@ -117,6 +117,11 @@ class OsqdProcess:
                     return int(line.split()[1])
         return 0
 
+    def sanitized(self):
+        """Whether the daemon runs with AddressSanitizer (its quarantine keeps freed memory)."""
+        with open(f"/proc/{self.pid}/maps") as maps:
+            return "libasan" in maps.read()
+
     def cpu_ticks(self):
         with open(f"/proc/{self.pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()

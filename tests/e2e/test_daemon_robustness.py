@@ -175,6 +175,9 @@ def test_memory_stable_across_bad_connections(osqd_factory):
     after = daemon.rss_kb()
     with daemon.connect() as sock:
         assert timed_select1(sock)[0] == SELECT1_REPLY
+    if daemon.sanitized():
+        pytest.skip(f"RSS {before} -> {after} kB not checked: AddressSanitizer's quarantine "
+                    "holds freed memory")
     assert after - before < 2048, f"RSS grew from {before} kB to {after} kB"
 
 
