@@ -36,7 +36,7 @@ def parse_args(description, extra=None):
     build = pathlib.Path(args.osqi).resolve().parents[2]
     if args.osqd is None:
         args.osqd = str(build / "service/daemon/osqd")
-    args.thrift_py = os.environ.get("OSQ_THRIFT_PY", str(build / "idl/py"))
+    args.thrift_py = os.environ.get("OSQ_THRIFT_PY", str(build / "clients/python/gen-py"))
     return args
 
 
@@ -77,7 +77,7 @@ class Daemon:
 
 
 def thrift_client(socket_path, thrift_py):
-    """Thrift's stock generated client (build/idl/py) on a buffered transport."""
+    """Thrift's stock generated client (build/clients/python/gen-py) on a buffered transport."""
     import sys
     if thrift_py not in sys.path:
         sys.path.insert(0, thrift_py)

@@ -38,7 +38,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-THRIFT_PY = pathlib.Path(os.environ.get("OSQ_THRIFT_PY", BUILD_ROOT / "idl" / "py"))
+THRIFT_PY = pathlib.Path(os.environ.get("OSQ_THRIFT_PY", BUILD_ROOT / "clients" / "python" / "gen-py"))
 
 
 def import_thrift_gen():
