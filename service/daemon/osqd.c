@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * osqd's main: flags, logging to stderr (or the journal), the pidfile lock, the RPC server,
+ * and a main loop that waits for SIGTERM/SIGINT or a permitted shutdown() call. Shutdown
+ * stops accepting, cancels running queries, joins every thread, then removes the socket and
+ * the pidfile. Everything that can be checked before serving (flag values, the group, the
+ * engine) is checked first, so a bad setup fails at once with a clear message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "osq-error.h"
+#include "osqd-flags.h"
+#include "osqd-pidfile.h"
+#include "osqd-rpc-server.h"
+
+typedef struct {
+	OsqdFlags *flags;
+	GMainLoop *loop;
+	gint shutdown_requested; /* atomic */
+} OsqdDaemon;
+
+static gboolean osqd_verbose = FALSE;
+
+static GLogWriterOutput
+osqd_log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                   gpointer user_data)
+{
+	g_autofree gchar *line = NULL;
+
+	if (!osqd_verbose && (level & G_LOG_LEVEL_DEBUG) != 0)
+		return G_LOG_WRITER_HANDLED;
+	if (!osqd_verbose && (level & G_LOG_LEVEL_INFO) != 0)
+		return G_LOG_WRITER_HANDLED;
+	if (g_log_writer_is_journald(fileno(stderr)) &&
+	    g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
+		return G_LOG_WRITER_HANDLED;
+	line = g_log_writer_format_fields(level, fields, n_fields, FALSE);
+	(void)fprintf(stderr, "%s\n", line);
+	(void)fflush(stderr);
+	return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean
+osqd_parse_mode(const gchar *text, guint *mode, GError **error)
+{
+	guint64 value = 0;
+
+	if (!g_ascii_string_to_unsigned(text, 8, 0, 07777, &value, NULL)) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		            "--extensions_socket_mode: '%s' is not an octal mode such as 0660",
+		            text);
+		return FALSE;
+	}
+	*mode = (guint)value;
+	return TRUE;
+}
+
+/* A group name or number; -1 when empty. Runs before any thread starts. */
+static gboolean
+osqd_parse_group(const gchar *text, gint *gid, GError **error)
+{
+	struct group entry, *result = NULL;
+	gchar buf[16384];
+	guint64 number;
+	int rc;
+
+	*gid = -1;
+	if (text[0] == '\0')
+		return TRUE;
+	if (g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT32, &number, NULL)) {
+		*gid = (gint)number;
+		return TRUE;
+	}
+	rc = getgrnam_r(text, &entry, buf, sizeof(buf), &result);
+	if (rc != 0 || result == NULL) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND,
+		            "--extensions_socket_group: no group named '%s'", text);
+		return FALSE;
+	}
+	*gid = (gint)entry.gr_gid;
+	return TRUE;
+}
+
+static gboolean
+osqd_check_seconds(OsqdFlags *flags, const gchar *name, GError **error)
+{
+	const gchar *text = osqd_flags_get_string(flags, name);
+
+	if (g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, NULL, NULL))
+		return TRUE;
+	g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+	            "--%s: '%s' is not a number of seconds", name, text);
+	return FALSE;
+}
+
+/* The defaults live in directories that may not exist yet: /var/osquery for root, the user's
+ * runtime directory otherwise. Paths given by the user must have their directory already. */
+static gboolean
+osqd_prepare_directory(OsqdFlags *flags, const gchar *name, GError **error)
+{
+	const OsqdFlag *flag = osqd_flags_lookup(flags, name);
+	g_autofree gchar *dirname = NULL;
+
+	if (g_strcmp0(flag->value, flag->default_value) != 0)
+		return TRUE;
+	dirname = g_path_get_dirname(flag->value);
+	if (g_mkdir_with_parents(dirname, geteuid() == 0 ? 0755 : 0700) != 0) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO, "cannot create %s for --%s: %s",
+		            dirname, name, g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static GPtrArray *
+osqd_options_cb(gpointer user_data)
+{
+	OsqdFlags *flags = user_data;
+	GPtrArray *options = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_rpc_option_free);
+
+	for (guint i = 0; i < osqd_flags_get_count(flags); i++) {
+		const OsqdFlag *flag = osqd_flags_get_nth(flags, i);
+		g_ptr_array_add(options,
+		                osqd_rpc_option_new(flag->name, flag->value, flag->default_value,
+		                                    osqd_flag_type_to_string(flag->type)));
+	}
+	return options;
+}
+
+/* From a worker thread, after the shutdown() reply went out. */
+static void
+osqd_shutdown_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+
+	g_atomic_int_set(&daemon->shutdown_requested, 1);
+	g_main_loop_quit(daemon->loop);
+}
+
+static gboolean
+osqd_signal_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+osqd_build_config(OsqdFlags *flags, OsqdRpcServerConfig *server_config, OsqdRpcLimits *limits,
+                  GError **error)
+{
+	guint mode = 0;
+	gint gid = -1;
+
+	if (!osqd_parse_mode(osqd_flags_get_string(flags, "extensions_socket_mode"), &mode,
+	                     error) ||
+	    !osqd_parse_group(osqd_flags_get_string(flags, "extensions_socket_group"), &gid,
+	                      error) ||
+	    !osqd_check_seconds(flags, "extensions_timeout", error) ||
+	    !osqd_check_seconds(flags, "extensions_interval", error))
+		return FALSE;
+	if (osqd_flags_get_uint(flags, "rpc_max_connections") == 0) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		                    "--rpc_max_connections must be at least 1");
+		return FALSE;
+	}
+	if (osqd_flags_get_uint(flags, "rpc_max_message") < 64) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		                    "--rpc_max_message must be at least 64 bytes");
+		return FALSE;
+	}
+	if (osqd_flags_get_string(flags, "extensions_socket")[0] == '\0' ||
+	    osqd_flags_get_string(flags, "pidfile")[0] == '\0') {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		                    "--extensions_socket and --pidfile must not be empty");
+		return FALSE;
+	}
+	server_config->socket_path = osqd_flags_get_string(flags, "extensions_socket");
+	server_config->socket_mode = mode;
+	server_config->socket_gid = gid;
+	server_config->max_connections = (guint)osqd_flags_get_uint(flags, "rpc_max_connections");
+	server_config->max_message = (gsize)osqd_flags_get_uint(flags, "rpc_max_message");
+	server_config->idle_timeout_s = (guint)osqd_flags_get_uint(flags, "rpc_idle_timeout");
+	limits->query_timeout_ms = (guint)osqd_flags_get_uint(flags, "query_timeout");
+	limits->query_max_rows = osqd_flags_get_uint(flags, "query_max_rows");
+	limits->query_max_bytes = osqd_flags_get_uint(flags, "query_max_bytes");
+	return TRUE;
+}
+
+static gint
+osqd_run(OsqdDaemon *daemon, GError **error)
+{
+	OsqdFlags *flags = daemon->flags;
+	OsqdRpcServerConfig server_config = { 0 };
+	OsqdRpcLimits limits = { 0 };
+	g_autoptr(OsqdPidfile) pidfile = NULL;
+	g_autoptr(OsqdRegistry) registry = NULL;
+	g_autoptr(OsqdEngine) engine = NULL;
+	g_autoptr(OsqdRpcHandler) handler = NULL;
+	g_autoptr(OsqdRpcServer) server = NULL;
+
+	if (!osqd_build_config(flags, &server_config, &limits, error))
+		return EXIT_FAILURE;
+	if (!osqd_prepare_directory(flags, "pidfile", error) ||
+	    !osqd_prepare_directory(flags, "extensions_socket", error))
+		return EXIT_FAILURE;
+	pidfile = osqd_pidfile_acquire(osqd_flags_get_string(flags, "pidfile"), error);
+	if (pidfile == NULL)
+		return EXIT_FAILURE;
+
+	/* one engine up front: a table that cannot attach fails the start, not every query */
+	registry = osqd_registry_new_builtin();
+	engine = osqd_engine_new(registry, error);
+	if (engine == NULL) {
+		g_prefix_error(error, "cannot set up the SQL engine: ");
+		return EXIT_FAILURE;
+	}
+	g_clear_pointer(&engine, osqd_engine_free);
+
+	handler = osqd_rpc_handler_new(registry, &limits);
+	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
+	server = osqd_rpc_server_new(&server_config, handler);
+	osqd_rpc_server_set_shutdown_func(server, osqd_shutdown_cb, daemon);
+	if (!osqd_rpc_server_start(server, error))
+		return EXIT_FAILURE;
+	g_message("osqd %s serving %s (pid %d, pidfile %s)", OSQ_VERSION, server_config.socket_path,
+	          (gint)getpid(), osqd_flags_get_string(flags, "pidfile"));
+
+	g_main_loop_run(daemon->loop);
+
+	g_message("stopping%s", g_atomic_int_get(&daemon->shutdown_requested)
+	                                ? " (shutdown requested over the socket)"
+	                                : "");
+	osqd_rpc_server_stop(server);
+	/* the pidfile goes last: while it is locked, no second daemon starts */
+	g_clear_pointer(&server, osqd_rpc_server_free);
+	g_clear_pointer(&pidfile, osqd_pidfile_release);
+	g_message("stopped");
+	return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdFlags) flags = osqd_flags_new();
+	g_autoptr(GMainLoop) loop = NULL;
+	OsqdDaemon daemon = { 0 };
+	gboolean help = FALSE, version = FALSE;
+	guint sigterm_id, sigint_id;
+	gint rc;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	g_log_set_writer_func(osqd_log_writer_cb, NULL, NULL);
+	if (!osqd_flags_parse_args(flags, argc, argv, &help, &version, &error)) {
+		(void)fprintf(stderr, "osqd: %s\nTry 'osqd --help'.\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (help) {
+		g_autofree gchar *text = osqd_flags_help(flags);
+		(void)fputs(text, stdout);
+		return EXIT_SUCCESS;
+	}
+	if (version) {
+		(void)printf("osqd %s\n", OSQ_VERSION);
+		return EXIT_SUCCESS;
+	}
+	osqd_verbose = osqd_flags_get_bool(flags, "verbose");
+	/* a thread per connection: cap glibc's per-thread arenas so memory returns to a few pools
+	 */
+	(void)mallopt(M_ARENA_MAX, 2);
+
+	loop = g_main_loop_new(NULL, FALSE);
+	daemon.flags = flags;
+	daemon.loop = loop;
+	sigterm_id = g_unix_signal_add(SIGTERM, osqd_signal_cb, &daemon);
+	sigint_id = g_unix_signal_add(SIGINT, osqd_signal_cb, &daemon);
+	rc = osqd_run(&daemon, &error);
+	g_source_remove(sigterm_id);
+	g_source_remove(sigint_id);
+	if (rc != EXIT_SUCCESS)
+		g_printerr("osqd: %s\n", error != NULL ? error->message : "failed");
+	return rc;
+}

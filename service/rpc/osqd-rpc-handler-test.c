@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Handler tests without sockets: osquery's byte-exact frames in, the exact replies out; then
+ * every method's reply decoded and checked (value rendering, several statements, errors, caps,
+ * timeouts, access to shutdown, queryTyped's NULL positions).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <string.h>
+
+#include "osq-error.h"
+#include "osq-thrift.h"
+#include "osqd-rpc-handler.h"
+
+/* from osquery-wire-examples.txt */
+#define PING_CALL "800100010000000470696e670000000000"
+#define PING_REPLY                                                                                 \
+	"800100020000000470696e67000000000c0000080001000000000b000200000004706f6e670a0003000000"   \
+	"00000000000000"
+#define QUERY_CALL "80010001000000057175657279000000000b00010000000d73656c6563742031206173207800"
+#define QUERY_REPLY                                                                                \
+	"80010002000000057175657279000000000c00000c0001080001000000000b0002000000024f4b0a000300"   \
+	"00000000000000000f00020d000000010b0b00000001000000017800000001310000"
+#define SHUTDOWN_CALL  "800100010000000873687574646f776e0000000000"
+#define SHUTDOWN_REPLY "800100020000000873687574646f776e0000000000"
+#define FOO_CALL       "8001000100000003666f6f0000000000"
+#define FOO_REPLY                                                                                  \
+	"8001000300000003666f6f000000000b000100000014556e6b6e6f776e2066756e6374696f6e20666f6f08"   \
+	"00020000000100"
+#define REGISTER_CALL                                                                              \
+	"80010001000000117265676973746572457874656e73696f6e000000000c00010b000100000003657874"     \
+	"0b000200000003312e300b000300000005302e302e300b000400000005302e302e30000d00020b0d0000"     \
+	"0001000000057461626c650b0f0000000100000001740d000000010b0b0000000400000002696400000006"   \
+	"636f6c756d6e000000046e616d65000000016100000004747970650000000454455854000000026f7000"     \
+	"0000013000"
+#define CALL_CALL                                                                                  \
+	"800100010000000463616c6c000000000b0001000000057461626c650b000200000001740d00030b0b0000"   \
+	"000100000006616374696f6e00000007636f6c756d6e7300"
+
+/* as Thrift's Python library writes them */
+#define EXTENSIONS_REPLY "800100020000000a657874656e73696f6e73000000000d00000a0c0000000000"
+#define OPTIONS_REPLY                                                                              \
+	"80010002000000076f7074696f6e73000000000d00000b0c0000000100000007766572626f73650b000100"   \
+	"000004747275650b00020000000566616c73650b000300000004626f6f6c0000"
+#define REGISTER_REPLY                                                                             \
+	"80010002000000117265676973746572457874656e73696f6e000000000c0000080001000000010b000200"   \
+	"000020657874656e73696f6e7320617265206e6f7420737570706f72746564207965740a00030000000000"   \
+	"0000000000"
+
+typedef struct {
+	OsqdRegistry *registry;
+	OsqdRpcHandler *handler;
+	OsqdRpcSession *session;
+	OsqdRpcLimits limits;
+} Fixture;
+
+static GByteArray *
+hex_bytes(const gchar *hex)
+{
+	GByteArray *out = g_byte_array_new();
+
+	for (gsize i = 0; hex[i] != '\0' && hex[i + 1] != '\0'; i += 2) {
+		guint8 byte = (guint8)(g_ascii_xdigit_value(hex[i]) * 16 +
+		                       g_ascii_xdigit_value(hex[i + 1]));
+		g_byte_array_append(out, &byte, 1);
+	}
+	return out;
+}
+
+static int
+setup_with(void **state, const OsqdRpcLimits *limits, uid_t uid)
+{
+	Fixture *fixture = g_new0(Fixture, 1);
+	OsqdRpcPeer peer = { .uid = uid, .gid = uid, .pid = 42 };
+
+	fixture->limits = *limits;
+	fixture->registry = osqd_registry_new_builtin();
+	fixture->handler = osqd_rpc_handler_new(fixture->registry, &fixture->limits);
+	fixture->session = osqd_rpc_session_new(fixture->handler, &peer);
+	*state = fixture;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	OsqdRpcLimits limits = { 60000, 1000, 1024 * 1024 };
+
+	return setup_with(state, &limits, 0);
+}
+
+static int
+teardown(void **state)
+{
+	Fixture *fixture = *state;
+
+	osqd_rpc_session_free(fixture->session);
+	osqd_rpc_handler_free(fixture->handler);
+	osqd_registry_unref(fixture->registry);
+	g_free(fixture);
+	return 0;
+}
+
+/* Sends @call (hex) and returns the reply. */
+static GByteArray *
+roundtrip_hex(Fixture *fixture, const gchar *call)
+{
+	g_autoptr(GByteArray) in = hex_bytes(call);
+	g_autoptr(GError) error = NULL;
+	GByteArray *reply = g_byte_array_new();
+
+	if (!osqd_rpc_session_handle(fixture->session, in->data, in->len, reply, &error))
+		fail_msg("%s", error->message);
+	return reply;
+}
+
+static void
+assert_reply_hex(GByteArray *reply, const gchar *expected)
+{
+	g_autoptr(GByteArray) want = hex_bytes(expected);
+
+	assert_int_equal(reply->len, want->len);
+	assert_memory_equal(reply->data, want->data, want->len);
+}
+
+static GByteArray *
+call_sql(Fixture *fixture, const gchar *method, const gchar *sql)
+{
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autoptr(GError) error = NULL;
+	GByteArray *reply = g_byte_array_new();
+
+	osq_thrift_write_message_begin(in, method, OSQ_THRIFT_CALL, 7);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(in, sql);
+	osq_thrift_write_field_stop(in);
+	if (!osqd_rpc_session_handle(fixture->session, in->data, in->len, reply, &error))
+		fail_msg("%s", error->message);
+	return reply;
+}
+
+/* ---- decoding replies ---- */
+
+static void
+read_header(OsqThriftReader *reader, const gchar *method)
+{
+	g_autofree gchar *name = NULL;
+	OsqThriftMessageType type;
+	gint32 seqid;
+
+	assert_true(osq_thrift_read_message_begin(reader, &name, &type, &seqid, NULL));
+	assert_string_equal(name, method);
+	assert_int_equal(type, OSQ_THRIFT_REPLY);
+}
+
+static void
+read_status(OsqThriftReader *reader, gint32 *code, gchar **message)
+{
+	for (;;) {
+		OsqThriftType type;
+		gint16 id;
+		assert_true(osq_thrift_read_field_begin(reader, &type, &id, NULL));
+		if (type == OSQ_THRIFT_STOP)
+			return;
+		if (id == 1)
+			assert_true(osq_thrift_read_i32(reader, code, NULL));
+		else if (id == 2)
+			assert_true(osq_thrift_read_string(reader, message, NULL));
+		else
+			assert_true(osq_thrift_skip(reader, type, NULL));
+	}
+}
+
+/* An ExtensionResponse reply: status and rows (GHashTable each); keys in wire order too. */
+static GPtrArray *
+decode_response(GByteArray *reply, const gchar *method, gint32 *code, gchar **message,
+                GPtrArray *key_order)
+{
+	OsqThriftReader reader;
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	OsqThriftType type;
+	gint16 id;
+
+	osq_thrift_reader_init(&reader, reply->data, reply->len);
+	read_header(&reader, method);
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(type, OSQ_THRIFT_STRUCT);
+	assert_int_equal(id, 0);
+	for (;;) {
+		assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+		if (type == OSQ_THRIFT_STOP)
+			break;
+		if (id == 1) {
+			read_status(&reader, code, message);
+		} else if (id == 2) {
+			OsqThriftType element;
+			guint32 n;
+			assert_true(osq_thrift_read_list_begin(&reader, &element, &n, NULL));
+			for (guint32 i = 0; i < n; i++) {
+				GHashTable *row = g_hash_table_new_full(g_str_hash, g_str_equal,
+				                                        g_free, g_free);
+				OsqThriftType k, v;
+				guint32 size;
+				assert_true(
+				        osq_thrift_read_map_begin(&reader, &k, &v, &size, NULL));
+				for (guint32 j = 0; j < size; j++) {
+					gchar *key = NULL, *value = NULL;
+					assert_true(osq_thrift_read_string(&reader, &key, NULL));
+					assert_true(osq_thrift_read_string(&reader, &value, NULL));
+					if (key_order != NULL)
+						g_ptr_array_add(key_order, g_strdup(key));
+					g_hash_table_replace(row, key, value);
+				}
+				g_ptr_array_add(rows, row);
+			}
+		} else {
+			assert_true(osq_thrift_skip(&reader, type, NULL));
+		}
+	}
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(type, OSQ_THRIFT_STOP);
+	assert_int_equal(reader.pos, reply->len);
+	return rows;
+}
+
+static const gchar *
+row_value(GPtrArray *rows, guint index, const gchar *key)
+{
+	assert_true(index < rows->len);
+	return g_hash_table_lookup(rows->pdata[index], key);
+}
+
+/* ---- tests ---- */
+
+static void
+test_wire_examples(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) ping = roundtrip_hex(fixture, PING_CALL);
+	g_autoptr(GByteArray) query = roundtrip_hex(fixture, QUERY_CALL);
+	g_autoptr(GByteArray) foo = roundtrip_hex(fixture, FOO_CALL);
+	g_autoptr(GByteArray) shutdown = roundtrip_hex(fixture, SHUTDOWN_CALL);
+
+	assert_reply_hex(ping, PING_REPLY);
+	assert_reply_hex(query, QUERY_REPLY);
+	assert_reply_hex(foo, FOO_REPLY);
+	assert_reply_hex(shutdown, SHUTDOWN_REPLY);
+	assert_true(osqd_rpc_session_shutdown_requested(fixture->session));
+}
+
+static void
+test_shutdown_refused(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = roundtrip_hex(fixture, SHUTDOWN_CALL);
+	OsqThriftReader reader;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *message = NULL;
+	OsqThriftMessageType type;
+	OsqThriftType field;
+	gint32 seqid, kind = 0;
+	gint16 id;
+
+	assert_false(osqd_rpc_session_shutdown_requested(fixture->session));
+	osq_thrift_reader_init(&reader, reply->data, reply->len);
+	assert_true(osq_thrift_read_message_begin(&reader, &name, &type, &seqid, NULL));
+	assert_int_equal(type, OSQ_THRIFT_EXCEPTION);
+	assert_string_equal(name, "shutdown");
+	assert_true(osq_thrift_read_field_begin(&reader, &field, &id, NULL));
+	assert_true(osq_thrift_read_string(&reader, &message, NULL));
+	assert_true(osq_thrift_read_field_begin(&reader, &field, &id, NULL));
+	assert_true(osq_thrift_read_i32(&reader, &kind, NULL));
+	assert_int_equal(kind, OSQ_THRIFT_APP_INTERNAL_ERROR);
+	assert_string_equal(message, "permission denied: shutdown requires root");
+}
+
+static void
+test_values(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = call_sql(
+	        fixture, "query",
+	        "SELECT 1.0 AS d, 0.5 AS h, -7 AS i, 9223372036854775807 AS big, NULL AS n, "
+	        "'caf\xc3\xa9' AS t, x'ff41' AS b, CAST(x'80' AS TEXT) AS bad, '' AS e");
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "query", &code, &message, NULL);
+	assert_int_equal(code, 0);
+	assert_string_equal(message, "OK");
+	assert_int_equal(rows->len, 1);
+	assert_string_equal(row_value(rows, 0, "d"), "1.0");
+	assert_string_equal(row_value(rows, 0, "h"), "0.5");
+	assert_string_equal(row_value(rows, 0, "i"), "-7");
+	assert_string_equal(row_value(rows, 0, "big"), "9223372036854775807");
+	assert_string_equal(row_value(rows, 0, "n"), "");
+	assert_string_equal(row_value(rows, 0, "t"), "caf\xc3\xa9");
+	assert_string_equal(row_value(rows, 0, "b"), "\xef\xbf\xbd"
+	                                             "A");
+	assert_string_equal(row_value(rows, 0, "bad"), "\xef\xbf\xbd");
+	assert_string_equal(row_value(rows, 0, "e"), "");
+}
+
+static void
+test_key_order_and_duplicates(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = call_sql(fixture, "query", "SELECT 1 AS b, 2 AS a, 3 AS b");
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "query", &code, &message, keys);
+	assert_int_equal(code, 0);
+	assert_int_equal(keys->len, 2);
+	assert_string_equal(keys->pdata[0], "a");
+	assert_string_equal(keys->pdata[1], "b");
+	assert_string_equal(row_value(rows, 0, "b"), "3");
+}
+
+static void
+test_statements(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = call_sql(
+	        fixture, "query",
+	        "  ; CREATE TEMP TABLE t(x); INSERT INTO t VALUES (5), (6); SELECT x FROM t; "
+	        "SELECT 'z' AS y; -- trailing comment\n");
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "query", &code, &message, NULL);
+	assert_int_equal(code, 0);
+	assert_int_equal(rows->len, 3);
+	assert_string_equal(row_value(rows, 0, "x"), "5");
+	assert_string_equal(row_value(rows, 1, "x"), "6");
+	assert_string_equal(row_value(rows, 2, "y"), "z");
+}
+
+static void
+test_errors(void **state)
+{
+	Fixture *fixture = *state;
+	const gchar *cases[][2] = {
+		{ "selec 1", "syntax error" },
+		{ "SELECT * FROM no_such_table", "no such table" },
+		{ "CREATE TABLE main.t(x)", "not authorized" },
+		{ "ATTACH DATABASE '/tmp/osqd-test.db' AS other", "not authorized" },
+		{ "SELECT 1; selec 2", "syntax error" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GByteArray) reply = call_sql(fixture, "query", cases[i][0]);
+		g_autofree gchar *message = NULL;
+		g_autoptr(GPtrArray) rows = NULL;
+		gint32 code = -1;
+		rows = decode_response(reply, "query", &code, &message, NULL);
+		assert_int_equal(code, 1);
+		assert_int_equal(rows->len, 0);
+		if (strstr(message, cases[i][1]) == NULL)
+			fail_msg("%s: '%s' lacks '%s'", cases[i][0], message, cases[i][1]);
+	}
+}
+
+static void
+test_row_cap(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = call_sql(
+	        fixture, "query",
+	        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1001) "
+	        "SELECT x FROM c");
+	g_autoptr(GByteArray) ok = call_sql(
+	        fixture, "query",
+	        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000) "
+	        "SELECT x FROM c");
+	g_autofree gchar *message = NULL;
+	g_autofree gchar *message_ok = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GPtrArray) rows_ok = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "query", &code, &message, NULL);
+	assert_int_equal(code, 1);
+	assert_int_equal(rows->len, 0);
+	assert_non_null(strstr(message, "more than 1000 rows"));
+	assert_non_null(strstr(message, "--query_max_rows"));
+	rows_ok = decode_response(ok, "query", &code, &message_ok, NULL);
+	assert_int_equal(code, 0);
+	assert_int_equal(rows_ok->len, 1000);
+	assert_string_equal(row_value(rows_ok, 999, "x"), "1000");
+}
+
+static void
+test_byte_cap(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply =
+	        call_sql(fixture, "query", "SELECT zeroblob(2 * 1024 * 1024) AS big");
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "query", &code, &message, NULL);
+	assert_int_equal(code, 1);
+	assert_non_null(strstr(message, "--query_max_bytes"));
+	assert_true(reply->len < 1024);
+}
+
+static void
+test_timeout(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply = NULL;
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint64 start = g_get_monotonic_time();
+	gint32 code = -1;
+
+	reply = call_sql(fixture, "query",
+	                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+	                 "SELECT count(*) AS n FROM c");
+	rows = decode_response(reply, "query", &code, &message, NULL);
+	assert_int_equal(code, 1);
+	assert_string_equal(message,
+	                    "query timed out after 100 ms (the limit set by --query_timeout)");
+	assert_true(g_get_monotonic_time() - start < 2 * G_USEC_PER_SEC);
+}
+
+static void
+test_get_query_columns(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply =
+	        call_sql(fixture, "getQueryColumns", "SELECT pid, name, 1 AS one FROM processes");
+	g_autoptr(GByteArray) bad =
+	        call_sql(fixture, "getQueryColumns", "SELECT nope FROM nowhere");
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *message = NULL;
+	g_autofree gchar *message_bad = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GPtrArray) rows_bad = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "getQueryColumns", &code, &message, keys);
+	assert_int_equal(code, 0);
+	assert_int_equal(rows->len, 3);
+	assert_string_equal(keys->pdata[0], "pid");
+	assert_string_equal(keys->pdata[1], "name");
+	assert_string_equal(keys->pdata[2], "one");
+	assert_string_equal(row_value(rows, 0, "pid"), "BIGINT");
+	assert_string_equal(row_value(rows, 1, "name"), "TEXT");
+	rows_bad = decode_response(bad, "getQueryColumns", &code, &message_bad, NULL);
+	assert_int_equal(code, 1);
+	assert_non_null(strstr(message_bad, "no such table"));
+}
+
+static void
+test_query_typed(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) reply =
+	        call_sql(fixture, "queryTyped",
+	                 "SELECT 'ignored' AS z; SELECT 1 AS a, NULL AS b, 2.5 AS c UNION ALL "
+	                 "SELECT NULL, 'x', NULL");
+	g_autoptr(GPtrArray) columns = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) cells = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) nulls = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autofree gchar *message = NULL;
+	OsqThriftReader reader;
+	OsqThriftType type, element;
+	gint32 code = -1;
+	guint32 n, m;
+	gint16 id;
+
+	osq_thrift_reader_init(&reader, reply->data, reply->len);
+	read_header(&reader, "queryTyped");
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(id, 0);
+	for (;;) {
+		assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+		if (type == OSQ_THRIFT_STOP)
+			break;
+		if (id == 1) {
+			read_status(&reader, &code, &message);
+			continue;
+		}
+		assert_true(osq_thrift_read_list_begin(&reader, &element, &n, NULL));
+		for (guint32 i = 0; i < n; i++) {
+			gchar *text = NULL;
+			gint64 cell;
+			switch (id) {
+			case 2:
+			case 3:
+				assert_true(osq_thrift_read_string(&reader, &text, NULL));
+				g_ptr_array_add(id == 2 ? columns : types, text);
+				break;
+			case 4:
+				assert_true(
+				        osq_thrift_read_list_begin(&reader, &element, &m, NULL));
+				for (guint32 j = 0; j < m; j++) {
+					assert_true(osq_thrift_read_string(&reader, &text, NULL));
+					g_ptr_array_add(cells, text);
+				}
+				break;
+			default:
+				assert_true(osq_thrift_read_i64(&reader, &cell, NULL));
+				g_array_append_val(nulls, cell);
+			}
+		}
+	}
+	assert_int_equal(code, 0);
+	assert_int_equal(columns->len, 3);
+	assert_string_equal(columns->pdata[0], "a");
+	assert_string_equal(types->pdata[0], "BIGINT");
+	assert_string_equal(types->pdata[2], "DOUBLE");
+	assert_int_equal(cells->len, 6);
+	assert_string_equal(cells->pdata[0], "1");
+	assert_string_equal(cells->pdata[1], "");
+	assert_string_equal(cells->pdata[2], "2.5");
+	assert_string_equal(cells->pdata[4], "x");
+	assert_int_equal(nulls->len, 3);
+	assert_int_equal(g_array_index(nulls, gint64, 0), 1);
+	assert_int_equal(g_array_index(nulls, gint64, 1), 3);
+	assert_int_equal(g_array_index(nulls, gint64, 2), 5);
+}
+
+static GPtrArray *
+options_cb(gpointer user_data)
+{
+	GPtrArray *options = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_rpc_option_free);
+
+	g_ptr_array_add(options, osqd_rpc_option_new("verbose", "true", "false", "bool"));
+	return options;
+}
+
+static void
+test_other_methods(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(GByteArray) extensions = NULL;
+	g_autoptr(GByteArray) options = NULL;
+	g_autoptr(GByteArray) reg = NULL;
+	g_autoptr(GByteArray) call = NULL;
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	extensions = roundtrip_hex(fixture, "800100010000000a657874656e73696f6e730000000000");
+	assert_reply_hex(extensions, EXTENSIONS_REPLY);
+	osqd_rpc_handler_set_options_func(fixture->handler, options_cb, NULL);
+	options = roundtrip_hex(fixture, "80010001000000076f7074696f6e730000000000");
+	assert_reply_hex(options, OPTIONS_REPLY);
+	reg = roundtrip_hex(fixture, REGISTER_CALL);
+	assert_reply_hex(reg, REGISTER_REPLY);
+	call = roundtrip_hex(fixture, CALL_CALL);
+	rows = decode_response(call, "call", &code, &message, NULL);
+	assert_int_equal(code, 1);
+	assert_string_equal(message, "extensions are not supported yet");
+}
+
+static void
+test_bad_messages(void **state)
+{
+	Fixture *fixture = *state;
+	const gchar *bad[] = {
+		"800100020000000470696e670000000000", /* a REPLY sent to the server */
+		"800100010000000470696e67000000",     /* truncated */
+		"ff0100010000000470696e670000000000", /* bad version */
+		"800100010000000470696e6700000000ee", /* unknown field type */
+	};
+	g_autoptr(GByteArray) oneway = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GByteArray) in = hex_bytes(bad[i]);
+		g_autoptr(GByteArray) reply = g_byte_array_new();
+		g_autoptr(GError) error = NULL;
+		assert_false(osqd_rpc_session_handle(fixture->session, in->data, in->len, reply,
+		                                     &error));
+		assert_non_null(error);
+		assert_int_equal(reply->len, 0);
+	}
+	/* a one-way call is handled without a reply */
+	oneway = roundtrip_hex(fixture, "800100040000000470696e670000000000");
+	assert_int_equal(oneway->len, 0);
+}
+
+static int
+setup_user(void **state)
+{
+	OsqdRpcLimits limits = { 60000, 1000, 1024 * 1024 };
+
+	return setup_with(state, &limits, 1000);
+}
+
+static int
+setup_fast_timeout(void **state)
+{
+	OsqdRpcLimits limits = { 100, 0, 0 };
+
+	return setup_with(state, &limits, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_wire_examples, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_refused, setup_user, teardown),
+		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_order_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statements, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_byte_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, setup_fast_timeout, teardown),
+		cmocka_unit_test_setup_teardown(test_get_query_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Method dispatch for the manager socket. Every method's arguments are read with one tolerant
+ * reader (field 1 as a string is the SQL; every other field is skipped, as Thrift readers do),
+ * the reply echoes the call's name and sequence id, and an unknown name gets osquery's
+ * TApplicationException UNKNOWN_METHOD. The engine of a session is created on its first SQL
+ * call, so connections that only ping (extensions) cost no SQLite connection.
+ */
+#include "config.h"
+
+#include "osqd-rpc-handler.h"
+
+#include <string.h>
+
+#include "osq-error.h"
+#include "osq-thrift.h"
+#include "osqd-rpc-query.h"
+
+#define OSQD_RPC_EXTENSIONS_UNSUPPORTED "extensions are not supported yet"
+
+struct _OsqdRpcHandler {
+	OsqdRegistry *registry;
+	OsqdRpcLimits limits;
+	OsqdRpcAccessFunc access_func;
+	gpointer access_data;
+	OsqdRpcEngineSetupFunc engine_setup_func;
+	gpointer engine_setup_data;
+	OsqdRpcOptionsFunc options_func;
+	gpointer options_data;
+};
+
+struct _OsqdRpcSession {
+	OsqdRpcHandler *handler;
+	OsqdRpcPeer peer;
+	OsqdEngine *engine;
+	gint cancelled;   /* atomic: stop the running query */
+	gint interrupted; /* atomic: the last query was interrupted */
+	gboolean shutdown_requested;
+	OsqdRpcBusyFunc busy_func;
+	gpointer busy_data;
+};
+
+/* One decoded call. */
+typedef struct {
+	const gchar *name;
+	gint32 seqid;
+	const gchar *sql; /* field 1 when it is a string; "" otherwise */
+} OsqdRpcCall;
+
+typedef void (*OsqdRpcMethodFunc)(OsqdRpcSession *session, const OsqdRpcCall *call,
+                                  GByteArray *reply);
+
+/* ---- options ---- */
+
+OsqdRpcOption *
+osqd_rpc_option_new(const gchar *name, const gchar *value, const gchar *default_value,
+                    const gchar *type)
+{
+	OsqdRpcOption *option = g_new0(OsqdRpcOption, 1);
+
+	option->name = g_strdup(name);
+	option->value = g_strdup(value);
+	option->default_value = g_strdup(default_value);
+	option->type = g_strdup(type);
+	return option;
+}
+
+void
+osqd_rpc_option_free(OsqdRpcOption *option)
+{
+	if (option == NULL)
+		return;
+	g_free(option->name);
+	g_free(option->value);
+	g_free(option->default_value);
+	g_free(option->type);
+	g_free(option);
+}
+
+/* ---- handler ---- */
+
+OsqdRpcHandler *
+osqd_rpc_handler_new(OsqdRegistry *registry, const OsqdRpcLimits *limits)
+{
+	OsqdRpcHandler *handler = g_new0(OsqdRpcHandler, 1);
+
+	handler->registry = osqd_registry_ref(registry);
+	handler->limits = *limits;
+	return handler;
+}
+
+void
+osqd_rpc_handler_free(OsqdRpcHandler *handler)
+{
+	if (handler == NULL)
+		return;
+	osqd_registry_unref(handler->registry);
+	g_free(handler);
+}
+
+void
+osqd_rpc_handler_set_access_func(OsqdRpcHandler *handler, OsqdRpcAccessFunc func,
+                                 gpointer user_data)
+{
+	handler->access_func = func;
+	handler->access_data = user_data;
+}
+
+void
+osqd_rpc_handler_set_engine_setup_func(OsqdRpcHandler *handler, OsqdRpcEngineSetupFunc func,
+                                       gpointer user_data)
+{
+	handler->engine_setup_func = func;
+	handler->engine_setup_data = user_data;
+}
+
+void
+osqd_rpc_handler_set_options_func(OsqdRpcHandler *handler, OsqdRpcOptionsFunc func,
+                                  gpointer user_data)
+{
+	handler->options_func = func;
+	handler->options_data = user_data;
+}
+
+const OsqdRpcLimits *
+osqd_rpc_handler_get_limits(OsqdRpcHandler *handler)
+{
+	return &handler->limits;
+}
+
+/* ---- session ---- */
+
+OsqdRpcSession *
+osqd_rpc_session_new(OsqdRpcHandler *handler, const OsqdRpcPeer *peer)
+{
+	OsqdRpcSession *session = g_new0(OsqdRpcSession, 1);
+
+	session->handler = handler;
+	session->peer = *peer;
+	return session;
+}
+
+void
+osqd_rpc_session_free(OsqdRpcSession *session)
+{
+	if (session == NULL)
+		return;
+	osqd_engine_free(session->engine);
+	g_free(session);
+}
+
+void
+osqd_rpc_session_set_busy_func(OsqdRpcSession *session, OsqdRpcBusyFunc func, gpointer user_data)
+{
+	session->busy_func = func;
+	session->busy_data = user_data;
+}
+
+const OsqdRpcPeer *
+osqd_rpc_session_get_peer(OsqdRpcSession *session)
+{
+	return &session->peer;
+}
+
+gboolean
+osqd_rpc_session_shutdown_requested(OsqdRpcSession *session)
+{
+	return session->shutdown_requested;
+}
+
+void
+osqd_rpc_session_interrupt(OsqdRpcSession *session)
+{
+	g_atomic_int_set(&session->cancelled, 1);
+	g_atomic_int_set(&session->interrupted, 1);
+	if (session->engine != NULL)
+		osqd_engine_interrupt(session->engine);
+}
+
+gboolean
+osqd_rpc_session_was_interrupted(OsqdRpcSession *session)
+{
+	return g_atomic_int_get(&session->interrupted);
+}
+
+static gboolean
+session_ensure_engine(OsqdRpcSession *session, GError **error)
+{
+	OsqdRpcHandler *handler = session->handler;
+	g_autoptr(OsqdEngine) engine = NULL;
+
+	if (session->engine != NULL)
+		return TRUE;
+	engine = osqd_engine_new(handler->registry, error);
+	if (engine == NULL)
+		return FALSE;
+	if (handler->engine_setup_func != NULL &&
+	    !handler->engine_setup_func(engine, &session->peer, handler->engine_setup_data, error))
+		return FALSE;
+	session->engine = g_steal_pointer(&engine);
+	return TRUE;
+}
+
+/* ---- methods ---- */
+
+static void
+method_ping(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
+	osqd_rpc_write_status(reply, 0, 0, "pong");
+	osq_thrift_write_field_stop(reply);
+}
+
+static gboolean
+session_access(OsqdRpcSession *session, OsqdRpcAccess access, GError **error)
+{
+	OsqdRpcHandler *handler = session->handler;
+
+	if (handler->access_func != NULL)
+		return handler->access_func(&session->peer, access, handler->access_data, error);
+	if (session->peer.uid == 0)
+		return TRUE;
+	g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
+	                    access == OSQD_RPC_ACCESS_SHUTDOWN
+	                            ? "permission denied: shutdown requires root"
+	                            : "permission denied: registering extensions requires root");
+	return FALSE;
+}
+
+static void
+method_shutdown(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!session_access(session, OSQD_RPC_ACCESS_SHUTDOWN, &error)) {
+		g_warning("refused shutdown from uid %u (pid %d): %s", (guint)session->peer.uid,
+		          (gint)session->peer.pid, error->message);
+		osq_thrift_write_application_exception(reply, call->name, call->seqid,
+		                                       OSQ_THRIFT_APP_INTERNAL_ERROR,
+		                                       error->message);
+		return;
+	}
+	g_message("shutdown requested by uid %u (pid %d)", (guint)session->peer.uid,
+	          (gint)session->peer.pid);
+	session->shutdown_requested = TRUE;
+	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
+	osq_thrift_write_field_stop(reply);
+}
+
+static void
+method_extensions(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
+	osq_thrift_write_field_begin(reply, OSQ_THRIFT_MAP, 0);
+	osq_thrift_write_map_begin(reply, OSQ_THRIFT_I64, OSQ_THRIFT_STRUCT, 0);
+	osq_thrift_write_field_stop(reply);
+}
+
+static void
+method_options(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	OsqdRpcHandler *handler = session->handler;
+	g_autoptr(GPtrArray) options = NULL;
+
+	if (handler->options_func != NULL)
+		options = handler->options_func(handler->options_data);
+	if (options == NULL)
+		options = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_rpc_option_free);
+	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
+	osq_thrift_write_field_begin(reply, OSQ_THRIFT_MAP, 0);
+	osq_thrift_write_map_begin(reply, OSQ_THRIFT_STRING, OSQ_THRIFT_STRUCT,
+	                           (gint32)options->len);
+	for (guint i = 0; i < options->len; i++) {
+		const OsqdRpcOption *option = options->pdata[i];
+		osq_thrift_write_string(reply, option->name);
+		osq_thrift_write_field_begin(reply, OSQ_THRIFT_STRING, 1);
+		osq_thrift_write_string(reply, option->value);
+		osq_thrift_write_field_begin(reply, OSQ_THRIFT_STRING, 2);
+		osq_thrift_write_string(reply, option->default_value);
+		osq_thrift_write_field_begin(reply, OSQ_THRIFT_STRING, 3);
+		osq_thrift_write_string(reply, option->type);
+		osq_thrift_write_field_stop(reply);
+	}
+	osq_thrift_write_field_stop(reply);
+}
+
+/* registerExtension, deregisterExtension: an ExtensionStatus */
+static void
+method_extension_status(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
+	osqd_rpc_write_status(reply, 0, 1, OSQD_RPC_EXTENSIONS_UNSUPPORTED);
+	osq_thrift_write_field_stop(reply);
+}
+
+static void
+method_call(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	osqd_rpc_write_response_reply(reply, call->name, call->seqid, 1,
+	                              OSQD_RPC_EXTENSIONS_UNSUPPORTED);
+}
+
+typedef void (*OsqdRpcQueryWriter)(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                   const gchar *sql, GByteArray *out);
+
+static void
+method_sql(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply,
+           OsqdRpcQueryWriter writer, gboolean typed)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = {
+		.limits = &session->handler->limits,
+		.cancelled = &session->cancelled,
+	};
+
+	if (!session_ensure_engine(session, &error)) {
+		g_warning("cannot open an engine for uid %u (pid %d): %s", (guint)session->peer.uid,
+		          (gint)session->peer.pid, error->message);
+	} else {
+		/* cleared before the watchdog can see the session busy, so no cancel is lost */
+		g_atomic_int_set(&session->cancelled, 0);
+		g_atomic_int_set(&session->interrupted, 0);
+		if (session->busy_func != NULL &&
+		    !session->busy_func(session, TRUE, session->busy_data))
+			g_set_error_literal(&error, OSQ_ERROR, OSQ_ERROR_CANCELLED,
+			                    "osqd is shutting down");
+	}
+	if (error != NULL) {
+		if (typed)
+			osqd_rpc_write_typed_error_reply(reply, call->name, call->seqid,
+			                                 error->message);
+		else
+			osqd_rpc_write_response_reply(reply, call->name, call->seqid, 1,
+			                              error->message);
+		return;
+	}
+	run.engine = session->engine;
+	writer(&run, call->name, call->seqid, call->sql, reply);
+	if (session->busy_func != NULL)
+		(void)session->busy_func(session, FALSE, session->busy_data);
+}
+
+static void
+method_query(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	method_sql(session, call, reply, osqd_rpc_query_write_reply, FALSE);
+}
+
+static void
+method_get_query_columns(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	method_sql(session, call, reply, osqd_rpc_query_write_columns_reply, FALSE);
+}
+
+static void
+method_query_typed(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	method_sql(session, call, reply, osqd_rpc_query_write_typed_reply, TRUE);
+}
+
+static const struct {
+	const gchar *name;
+	OsqdRpcMethodFunc func;
+} osqd_rpc_methods[] = {
+	{ "ping", method_ping },
+	{ "query", method_query },
+	{ "queryTyped", method_query_typed },
+	{ "getQueryColumns", method_get_query_columns },
+	{ "extensions", method_extensions },
+	{ "options", method_options },
+	{ "shutdown", method_shutdown },
+	{ "registerExtension", method_extension_status },
+	{ "deregisterExtension", method_extension_status },
+	{ "call", method_call },
+};
+
+/* Reads an args struct: field 1 as a string is kept as the SQL, everything else is skipped. */
+static gboolean
+session_read_args(OsqThriftReader *reader, gchar **sql, GError **error)
+{
+	for (;;) {
+		OsqThriftType type;
+		gint16 id;
+		if (!osq_thrift_read_field_begin(reader, &type, &id, error))
+			return FALSE;
+		if (type == OSQ_THRIFT_STOP)
+			return TRUE;
+		if (id == 1 && type == OSQ_THRIFT_STRING) {
+			g_free(*sql);
+			if (!osq_thrift_read_string(reader, sql, error))
+				return FALSE;
+			continue;
+		}
+		if (!osq_thrift_skip(reader, type, error))
+			return FALSE;
+	}
+}
+
+gboolean
+osqd_rpc_session_handle(OsqdRpcSession *session, const guint8 *message, gsize length,
+                        GByteArray *reply, GError **error)
+{
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *sql = NULL;
+	g_autoptr(GByteArray) discard = NULL;
+	OsqThriftReader reader;
+	OsqThriftMessageType type;
+	OsqdRpcCall call = { 0 };
+	gint32 seqid;
+
+	session->shutdown_requested = FALSE;
+	osq_thrift_reader_init(&reader, message, length);
+	if (!osq_thrift_read_message_begin(&reader, &name, &type, &seqid, error))
+		return FALSE;
+	if (type != OSQ_THRIFT_CALL && type != OSQ_THRIFT_ONEWAY) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		            "unexpected message type %d for %s (a server takes calls)", (gint)type,
+		            name);
+		return FALSE;
+	}
+	if (!session_read_args(&reader, &sql, error))
+		return FALSE;
+	call.name = name;
+	call.seqid = seqid;
+	call.sql = sql != NULL ? sql : "";
+	/* a one-way call gets no reply */
+	if (type == OSQ_THRIFT_ONEWAY) {
+		discard = g_byte_array_new();
+		reply = discard;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(osqd_rpc_methods); i++) {
+		if (g_strcmp0(osqd_rpc_methods[i].name, name) == 0) {
+			osqd_rpc_methods[i].func(session, &call, reply);
+			return TRUE;
+		}
+	}
+	{
+		g_autofree gchar *valid = g_utf8_make_valid(name, -1);
+		g_autofree gchar *text = g_strdup_printf("Unknown function %s", valid);
+		osq_thrift_write_application_exception(reply, name, seqid,
+		                                       OSQ_THRIFT_APP_UNKNOWN_METHOD, text);
+	}
+	return TRUE;
+}

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Query replies, encoded while the statement steps. The success status {0, "OK", 0} has a fixed
+ * size, so it is written first, then the row list with a count patched at the end; an error at
+ * any point rewinds the buffer and writes the error reply. Values are rendered as osquery
+ * renders them: integers in decimal, doubles with "%!.15g" (always a decimal point), NULL as "",
+ * text and blobs as UTF-8 (invalid bytes replaced). Row maps list their keys in byte order, as
+ * osquery's std::map does; a column name used twice keeps its last value, as there.
+ */
+#include "config.h"
+
+#include "osqd-rpc-query.h"
+
+#include <string.h>
+
+#include "osq-error.h"
+#include "osq-thrift.h"
+
+#define OSQD_RPC_NUMBER_SIZE 40
+#define OSQD_RPC_MAX_REPLY   ((guint64)G_MAXINT32)
+
+typedef struct {
+	OsqdRpcQueryRun *run;
+	GByteArray *out;
+	gsize start;          /* where this reply begins in out */
+	gint64 deadline;      /* monotonic microseconds; 0: none */
+	guint64 rows;         /* rows encoded so far */
+	gsize typed_start;    /* queryTyped: where the result fields begin */
+	gboolean have_result; /* queryTyped: a statement with columns was encoded */
+	GArray *null_cells;   /* queryTyped: gint64 positions */
+} OsqdRpcQueryState;
+
+/* A statement's result keys, encoded once: the kept columns in key order, and each one's
+ * Thrift string (length + bytes) back to back in @keys. */
+typedef struct {
+	GArray *columns; /* gint */
+	GArray *offsets; /* guint, n + 1 entries into keys */
+	GByteArray *keys;
+} OsqdRpcQueryKeys;
+
+void
+osqd_rpc_write_status(GByteArray *out, gint16 id, gint32 code, const gchar *message)
+{
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, id);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I32, 1);
+	osq_thrift_write_i32(out, code);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRING, 2);
+	osq_thrift_write_string(out, message);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I64, 3);
+	osq_thrift_write_i64(out, 0);
+	osq_thrift_write_field_stop(out);
+}
+
+void
+osqd_rpc_write_response_reply(GByteArray *out, const gchar *name, gint32 seqid, gint32 code,
+                              const gchar *message)
+{
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osqd_rpc_write_status(out, 1, code, message);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_MAP, 0);
+	osq_thrift_write_field_stop(out);
+	osq_thrift_write_field_stop(out);
+}
+
+static void
+typed_write_empty_result(GByteArray *out)
+{
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, 0);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, 0);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_LIST, 0);
+}
+
+void
+osqd_rpc_write_typed_error_reply(GByteArray *out, const gchar *name, gint32 seqid,
+                                 const gchar *message)
+{
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osqd_rpc_write_status(out, 1, 1, message);
+	typed_write_empty_result(out);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 5);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, 0);
+	osq_thrift_write_field_stop(out);
+	osq_thrift_write_field_stop(out);
+}
+
+/* ---- values ---- */
+
+static gsize
+query_format_int64(gchar *buf, gint64 value)
+{
+	gchar digits[24];
+	guint64 magnitude = value < 0 ? (guint64)0 - (guint64)value : (guint64)value;
+	gsize n = 0, len = 0;
+
+	do {
+		digits[n++] = (gchar)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude != 0);
+	if (value < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = digits[--n];
+	return len;
+}
+
+static void
+query_write_utf8(GByteArray *out, const gchar *data, gsize len)
+{
+	g_autofree gchar *fixed = NULL;
+
+	if (len == 0 || g_utf8_validate_len(data, len, NULL)) {
+		osq_thrift_write_binary(out, data, len);
+		return;
+	}
+	fixed = g_utf8_make_valid(data, (gssize)len);
+	osq_thrift_write_string(out, fixed);
+}
+
+/* Appends column @column of the current row as a Thrift string; TRUE when it was NULL. */
+static gboolean
+query_write_cell(GByteArray *out, sqlite3_stmt *stmt, gint column)
+{
+	gchar buf[OSQD_RPC_NUMBER_SIZE];
+	gsize len;
+
+	switch (sqlite3_column_type(stmt, column)) {
+	case SQLITE_INTEGER:
+		len = query_format_int64(buf, sqlite3_column_int64(stmt, column));
+		osq_thrift_write_binary(out, buf, len);
+		return FALSE;
+	case SQLITE_FLOAT:
+		(void)sqlite3_snprintf(sizeof(buf), buf, "%!.15g",
+		                       sqlite3_column_double(stmt, column));
+		osq_thrift_write_string(out, buf);
+		return FALSE;
+	case SQLITE_TEXT: {
+		const gchar *text = (const gchar *)sqlite3_column_text(stmt, column);
+		query_write_utf8(out, text, (gsize)sqlite3_column_bytes(stmt, column));
+		return FALSE;
+	}
+	case SQLITE_BLOB: {
+		const gchar *blob = sqlite3_column_blob(stmt, column);
+		query_write_utf8(out, blob, (gsize)sqlite3_column_bytes(stmt, column));
+		return FALSE;
+	}
+	case SQLITE_NULL:
+	default:
+		osq_thrift_write_i32(out, 0);
+		return TRUE;
+	}
+}
+
+/* ---- limits and errors ---- */
+
+static gboolean
+query_check_row_limit(OsqdRpcQueryState *state, GError **error)
+{
+	guint64 max = state->run->limits->query_max_rows;
+
+	if (max == 0 || state->rows < max)
+		return TRUE;
+	g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+	            "query returned more than %" G_GUINT64_FORMAT
+	            " rows (the limit set by --query_max_rows)",
+	            max);
+	return FALSE;
+}
+
+static gboolean
+query_check_byte_limit(OsqdRpcQueryState *state, GError **error)
+{
+	guint64 max = state->run->limits->query_max_bytes;
+
+	/* a Thrift message cannot be larger than a 31-bit length allows */
+	if (max == 0 || max > OSQD_RPC_MAX_REPLY)
+		max = OSQD_RPC_MAX_REPLY;
+	if (state->out->len - state->start <= max)
+		return TRUE;
+	g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+	            "query result is larger than %" G_GUINT64_FORMAT
+	            " bytes (the limit set by --query_max_bytes)",
+	            max);
+	return FALSE;
+}
+
+/* Gives the next statement what is left of the whole call's time. */
+static gboolean
+query_arm_deadline(OsqdRpcQueryState *state, GError **error)
+{
+	gint64 now, left_ms;
+
+	if (g_atomic_int_get(state->run->cancelled)) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_CANCELLED, "query cancelled");
+		return FALSE;
+	}
+	if (state->deadline == 0) {
+		osqd_engine_set_timeout(state->run->engine, 0);
+		return TRUE;
+	}
+	now = g_get_monotonic_time();
+	if (now >= state->deadline) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_TIMED_OUT, "query timed out");
+		return FALSE;
+	}
+	left_ms = (state->deadline - now + 999) / 1000;
+	osqd_engine_set_timeout(state->run->engine, (guint)MAX(left_ms, 1));
+	return TRUE;
+}
+
+/* The status message for a failed call. */
+static gchar *
+query_error_message(OsqdRpcQueryRun *run, const GError *error)
+{
+	if (g_error_matches(error, OSQ_ERROR, OSQ_ERROR_TIMED_OUT))
+		return g_strdup_printf("query timed out after %u ms (the limit set by "
+		                       "--query_timeout)",
+		                       run->limits->query_timeout_ms);
+	return g_strdup(error->message);
+}
+
+/* ---- statements ---- */
+
+typedef gboolean (*OsqdRpcStatementFunc)(OsqdRpcQueryState *state, sqlite3_stmt *stmt,
+                                         GError **error);
+
+/* Runs every statement of @sql through @func. */
+static gboolean
+query_run_statements(OsqdRpcQueryState *state, const gchar *sql, OsqdRpcStatementFunc func,
+                     GError **error)
+{
+	const gchar *rest = sql;
+
+	while (rest != NULL && rest[0] != '\0') {
+		const gchar *tail = NULL;
+		sqlite3_stmt *stmt;
+		gboolean ok;
+
+		if (!query_arm_deadline(state, error))
+			return FALSE;
+		stmt = osqd_engine_prepare(state->run->engine, rest, &tail, error);
+		if (stmt == NULL) {
+			if (error != NULL && *error != NULL)
+				return FALSE;
+			rest = tail; /* blanks, comments or a lone ';' */
+			continue;
+		}
+		ok = func(state, stmt, error);
+		(void)sqlite3_finalize(stmt);
+		if (!ok)
+			return FALSE;
+		rest = tail;
+	}
+	return TRUE;
+}
+
+static gint
+query_compare_keys(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	sqlite3_stmt *stmt = user_data;
+
+	return strcmp(sqlite3_column_name(stmt, *(const gint *)a),
+	              sqlite3_column_name(stmt, *(const gint *)b));
+}
+
+static void
+query_keys_clear(OsqdRpcQueryKeys *keys)
+{
+	g_clear_pointer(&keys->columns, g_array_unref);
+	g_clear_pointer(&keys->offsets, g_array_unref);
+	g_clear_pointer(&keys->keys, g_byte_array_unref);
+}
+
+/* The map keys of a statement's rows: one per distinct name (the last column of a name wins),
+ * sorted by name. Called after the first step, when the column names are final. */
+static void
+query_keys_init(OsqdRpcQueryKeys *keys, sqlite3_stmt *stmt)
+{
+	gint n = sqlite3_column_count(stmt);
+	guint offset = 0;
+
+	keys->columns = g_array_sized_new(FALSE, FALSE, sizeof(gint), (guint)n);
+	keys->offsets = g_array_sized_new(FALSE, FALSE, sizeof(guint), (guint)n + 1);
+	keys->keys = g_byte_array_new();
+	for (gint i = 0; i < n; i++) {
+		const gchar *name = sqlite3_column_name(stmt, i);
+		gboolean shadowed = FALSE;
+		for (gint j = i + 1; j < n && !shadowed; j++)
+			shadowed = g_strcmp0(name, sqlite3_column_name(stmt, j)) == 0;
+		if (!shadowed)
+			g_array_append_val(keys->columns, i);
+	}
+	g_array_sort_with_data(keys->columns, query_compare_keys, stmt);
+	g_array_append_val(keys->offsets, offset);
+	for (guint i = 0; i < keys->columns->len; i++) {
+		const gchar *name =
+		        sqlite3_column_name(stmt, g_array_index(keys->columns, gint, i));
+		osq_thrift_write_string(keys->keys, name);
+		offset = keys->keys->len;
+		g_array_append_val(keys->offsets, offset);
+	}
+}
+
+static gboolean
+query_step(OsqdRpcQueryState *state, sqlite3_stmt *stmt, gboolean *row, GError **error)
+{
+	gint rc = osqd_engine_step(state->run->engine, stmt, error);
+
+	if (rc < 0)
+		return FALSE;
+	*row = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+/* query(): each row as a map<string,string> into the open list. */
+static gboolean
+query_encode_maps(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
+{
+	OsqdRpcQueryKeys keys = { 0 };
+	gboolean row = FALSE, ok = TRUE;
+
+	if (!query_step(state, stmt, &row, error))
+		return FALSE;
+	if (!row || sqlite3_column_count(stmt) == 0) {
+		while (row && (ok = query_step(state, stmt, &row, error)))
+			;
+		return ok;
+	}
+	query_keys_init(&keys, stmt);
+	while (row) {
+		GByteArray *out = state->out;
+		if (!query_check_row_limit(state, error)) {
+			ok = FALSE;
+			break;
+		}
+		osq_thrift_write_map_begin(out, OSQ_THRIFT_STRING, OSQ_THRIFT_STRING,
+		                           (gint32)keys.columns->len);
+		for (guint i = 0; i < keys.columns->len; i++) {
+			guint from = g_array_index(keys.offsets, guint, i);
+			guint to = g_array_index(keys.offsets, guint, i + 1);
+			g_byte_array_append(out, keys.keys->data + from, to - from);
+			(void)query_write_cell(out, stmt, g_array_index(keys.columns, gint, i));
+		}
+		state->rows++;
+		if (!query_check_byte_limit(state, error) ||
+		    !query_step(state, stmt, &row, error)) {
+			ok = FALSE;
+			break;
+		}
+	}
+	query_keys_clear(&keys);
+	return ok;
+}
+
+void
+osqd_rpc_query_write_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const gchar *sql,
+                           GByteArray *out)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryState state = { .run = run, .out = out, .start = out->len };
+	gsize count_offset;
+
+	if (run->limits->query_timeout_ms > 0)
+		state.deadline =
+		        g_get_monotonic_time() + (gint64)run->limits->query_timeout_ms * 1000;
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osqd_rpc_write_status(out, 1, 0, "OK");
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+	count_offset = osq_thrift_write_list_begin_deferred(out, OSQ_THRIFT_MAP);
+	if (!query_run_statements(&state, sql, query_encode_maps, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		g_byte_array_set_size(out, (guint)state.start);
+		osqd_rpc_write_response_reply(out, name, seqid, 1, message);
+		return;
+	}
+	osq_thrift_patch_i32(out, count_offset, (gint32)state.rows);
+	osq_thrift_write_field_stop(out);
+	osq_thrift_write_field_stop(out);
+}
+
+void
+osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                   const gchar *sql, GByteArray *out)
+{
+	g_autoptr(GError) error = NULL;
+	sqlite3_stmt *stmt;
+	gint n;
+
+	osqd_engine_set_timeout(run->engine, run->limits->query_timeout_ms);
+	stmt = osqd_engine_prepare(run->engine, sql, NULL, &error);
+	if (stmt == NULL) {
+		osqd_rpc_write_response_reply(out, name, seqid, 1,
+		                              error != NULL ? error->message
+		                                            : "no SQL statement to describe");
+		return;
+	}
+	n = sqlite3_column_count(stmt);
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osqd_rpc_write_status(out, 1, 0, "OK");
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_MAP, n);
+	for (gint i = 0; i < n; i++) {
+		osq_thrift_write_map_begin(out, OSQ_THRIFT_STRING, OSQ_THRIFT_STRING, 1);
+		osq_thrift_write_string(out, sqlite3_column_name(stmt, i));
+		osq_thrift_write_string(out, osqd_engine_column_type(stmt, i));
+	}
+	osq_thrift_write_field_stop(out);
+	osq_thrift_write_field_stop(out);
+	(void)sqlite3_finalize(stmt);
+}
+
+/* queryTyped(): a statement with columns replaces what an earlier one wrote. */
+static gboolean
+query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
+{
+	GByteArray *out = state->out;
+	gboolean row = FALSE;
+	gsize count_offset;
+	gint n;
+
+	if (!query_step(state, stmt, &row, error))
+		return FALSE;
+	n = sqlite3_column_count(stmt);
+	if (n == 0) {
+		gboolean ok = TRUE;
+		while (row && (ok = query_step(state, stmt, &row, error)))
+			;
+		return ok;
+	}
+	g_byte_array_set_size(out, (guint)state->typed_start);
+	g_array_set_size(state->null_cells, 0);
+	state->rows = 0;
+	state->have_result = TRUE;
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+	for (gint i = 0; i < n; i++)
+		osq_thrift_write_string(out, sqlite3_column_name(stmt, i));
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+	for (gint i = 0; i < n; i++)
+		osq_thrift_write_string(out, osqd_engine_column_type(stmt, i));
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
+	count_offset = osq_thrift_write_list_begin_deferred(out, OSQ_THRIFT_LIST);
+	while (row) {
+		if (!query_check_row_limit(state, error))
+			return FALSE;
+		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+		for (gint i = 0; i < n; i++) {
+			if (query_write_cell(out, stmt, i)) {
+				gint64 cell = (gint64)state->rows * n + i;
+				g_array_append_val(state->null_cells, cell);
+			}
+		}
+		state->rows++;
+		if (!query_check_byte_limit(state, error) || !query_step(state, stmt, &row, error))
+			return FALSE;
+	}
+	osq_thrift_patch_i32(out, count_offset, (gint32)state->rows);
+	return TRUE;
+}
+
+void
+osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                 const gchar *sql, GByteArray *out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) null_cells = g_array_new(FALSE, FALSE, sizeof(gint64));
+	OsqdRpcQueryState state = {
+		.run = run, .out = out, .start = out->len, .null_cells = null_cells
+	};
+
+	if (run->limits->query_timeout_ms > 0)
+		state.deadline =
+		        g_get_monotonic_time() + (gint64)run->limits->query_timeout_ms * 1000;
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osqd_rpc_write_status(out, 1, 0, "OK");
+	state.typed_start = out->len;
+	if (!query_run_statements(&state, sql, query_encode_typed, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		g_byte_array_set_size(out, (guint)state.start);
+		osqd_rpc_write_typed_error_reply(out, name, seqid, message);
+		return;
+	}
+	if (!state.have_result)
+		typed_write_empty_result(out);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 5);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, (gint32)null_cells->len);
+	for (guint i = 0; i < null_cells->len; i++)
+		osq_thrift_write_i64(out, g_array_index(null_cells, gint64, i));
+	if (!query_check_byte_limit(&state, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		g_byte_array_set_size(out, (guint)state.start);
+		osqd_rpc_write_typed_error_reply(out, name, seqid, message);
+		return;
+	}
+	osq_thrift_write_field_stop(out);
+	osq_thrift_write_field_stop(out);
+}
