@@ -41,10 +41,21 @@ bench_in_process(OsqdEngine *engine, const gchar *sql, gsize *n_rows, GError **e
 	while ((rc = osqd_engine_step(engine, stmt, error)) == SQLITE_ROW) {
 		gint n_columns = sqlite3_column_count(stmt);
 		for (gint c = 0; c < n_columns; c++) {
-			if (sqlite3_column_type(stmt, c) == SQLITE_INTEGER)
+			switch (sqlite3_column_type(stmt, c)) {
+			case SQLITE_INTEGER:
 				sum += sqlite3_column_int64(stmt, c);
-			else
-				sum += sqlite3_column_bytes(stmt, c);
+				break;
+			case SQLITE_FLOAT:
+				sum += (gint64)sqlite3_column_double(stmt, c);
+				break;
+			case SQLITE_NULL:
+				break;
+			default:
+				/* the text itself, as a caller would take it */
+				sum += sqlite3_column_text(stmt, c)[0] +
+				       sqlite3_column_bytes(stmt, c);
+				break;
+			}
 		}
 		(*n_rows)++;
 	}
@@ -69,10 +80,17 @@ bench_client(OsqClient *client, const gchar *sql, gsize *n_rows, GError **error)
 	for (gsize r = 0; r < *n_rows; r++) {
 		for (gsize c = 0; c < osq_result_get_n_columns(result); c++) {
 			int64_t value;
-			if (osq_result_get_int64(result, r, c, &value) == OSQ_CLIENT_OK)
+			double real;
+			const char *text;
+			if (osq_result_get_int64(result, r, c, &value) == OSQ_CLIENT_OK) {
 				sum += value;
-			else
-				sum += (gint64)osq_result_get_text_length(result, r, c);
+			} else if (osq_result_get_column_type(result, c) ==
+			                   OSQ_COLUMN_TYPE_DOUBLE &&
+			           osq_result_get_double(result, r, c, &real) == OSQ_CLIENT_OK) {
+				sum += (gint64)real;
+			} else if ((text = osq_result_get_text(result, r, c)) != NULL) {
+				sum += text[0] + (gint64)osq_result_get_text_length(result, r, c);
+			}
 		}
 	}
 	osq_result_free(result);

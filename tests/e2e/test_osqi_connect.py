@@ -115,7 +115,8 @@ def test_daemon_restarts_under_the_shell(osqi_path):
         assert lines == ["a", "1"] and err == ""
         daemon.kill()
         lines, err = session.ask("SELECT 2 AS b;", 1, timeout=5)
-        assert lines == [] and err.startswith(f"Error: cannot connect to {daemon.socket}"), err
+        assert lines == [], lines
+        assert err.startswith(f"Error: near line 2: cannot connect to {daemon.socket}"), err
         daemon.start()
         lines, err = session.ask("SELECT 3 AS c;", 2)
         assert lines == ["c", "3"] and err == ""
