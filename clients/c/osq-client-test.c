@@ -1052,6 +1052,42 @@ test_io_fallback(void **state)
 	server_stop(server);
 }
 
+static gpointer
+cancel_later_thread(gpointer data)
+{
+	g_usleep(100000);
+	osq_client_cancel(data);
+	return NULL;
+}
+
+static void
+test_io_cancel(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_SILENT, "queryTyped", NULL },
+		{ SERVER_NEW_CONNECTION, NULL, NULL },
+		{ SERVER_REPLY, "queryTyped", reply_typed },
+	};
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 0, &error);
+	OsqResult *result = NULL;
+	GThread *thread = g_thread_new("cancel", cancel_later_thread, client);
+
+	/* no timeout: only the cancel from the other thread ends the call */
+	assert_int_equal(osq_client_query(client, "SELECT 1", &result, &error),
+	                 OSQ_CLIENT_ERROR_CANCELLED);
+	assert_string_equal(error->message, "the 'queryTyped' call was cancelled");
+	g_clear_pointer(&error, osq_client_error_free);
+	g_thread_join(thread);
+	assert_false(osq_client_is_connected(client));
+	/* the cancel is over: the next call works */
+	assert_int_equal(osq_client_query(client, "SELECT 1", &result, &error), OSQ_CLIENT_OK);
+	osq_result_free(result);
+	osq_client_free(client);
+	server_stop(server);
+}
+
 static void
 test_connect_errors(void **state)
 {
@@ -1083,7 +1119,8 @@ main(void)
 		cmocka_unit_test(test_scanner_split),  cmocka_unit_test(test_scanner_huge),
 		cmocka_unit_test(test_scanner_random), cmocka_unit_test(test_untyped),
 		cmocka_unit_test(test_extensions),     cmocka_unit_test(test_io_timeout_reconnect),
-		cmocka_unit_test(test_io_fallback),    cmocka_unit_test(test_connect_errors),
+		cmocka_unit_test(test_io_fallback),    cmocka_unit_test(test_io_cancel),
+		cmocka_unit_test(test_connect_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1141,8 +1141,7 @@ client_check_cancelled(OsqClient *client, GError **error)
 {
 	if (!g_atomic_int_get(&client->cancelled))
 		return TRUE;
-	g_set_error_literal(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_CANCELLED,
-	                    "the call was cancelled");
+	g_set_error_literal(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_CANCELLED, "cancelled");
 	return FALSE;
 }
 
@@ -1354,6 +1353,8 @@ static gboolean
 client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 deadline,
             gint32 *seqid, gsize *length, GError **error)
 {
+	g_autoptr(GError) error_local = NULL;
+
 	client_drop_if_stale(client);
 	if (client->fd < 0 && !client_connect(client, deadline, error))
 		return FALSE;
@@ -1362,9 +1363,16 @@ client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 dea
 	g_byte_array_set_size(client->out, 0);
 	g_byte_array_set_size(client->in, 0);
 	osq_client_write_call(client->out, method, *seqid, sql);
-	if (!client_send(client, deadline, error) ||
-	    !client_receive(client, deadline, length, error)) {
+	if (!client_send(client, deadline, &error_local) ||
+	    !client_receive(client, deadline, length, &error_local)) {
 		client_disconnect(client);
+		/* a cancel shuts the socket down: what failed then is the cancel's doing */
+		if (g_atomic_int_get(&client->cancelled)) {
+			g_set_error(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_CANCELLED,
+			            "the '%s' call was cancelled", method);
+			return FALSE;
+		}
+		g_propagate_error(error, g_steal_pointer(&error_local));
 		return FALSE;
 	}
 	if (*length != client->in->len) {
