@@ -35,7 +35,10 @@ remote_set_error(GError **error, OsqClientError *client_error)
 	if (code < OSQ_ERROR_FAILED || code > OSQ_ERROR_IO)
 		code = code == OSQ_CLIENT_ERROR_TYPE ? OSQ_ERROR_INVALID_ARGUMENT
 		                                     : OSQ_ERROR_FAILED;
-	g_set_error_literal(error, OSQ_ERROR, code, client_error->message);
+	/* Ctrl-C reads as it does in-process */
+	g_set_error_literal(error, OSQ_ERROR, code,
+	                    code == OSQ_ERROR_CANCELLED ? "query cancelled"
+	                                                : client_error->message);
 	osq_client_error_free(client_error);
 	return FALSE;
 }

@@ -37,6 +37,12 @@ def osquery():
     daemon.stop()
 
 
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def json_three_ways(osqi_path, socket_path, sql):
     """The JSON rows of sql from the C client, osqi --connect and osqi in-process."""
     client = run_osq_query(socket_path, sql, "--json")
@@ -129,6 +135,11 @@ def test_client_timeout(osqd):
     start = time.monotonic()
     assert run_osq_query(osqd.socket, "SELECT 1 AS one").stdout == "one\n1\n"
     assert time.monotonic() - start < 2
+    # the client hung up: the daemon stopped that query (it burns no CPU any more)
+    time.sleep(0.3)
+    before = cpu_ticks(osqd.proc.pid)
+    time.sleep(1.0)
+    assert cpu_ticks(osqd.proc.pid) - before < 20
 
 
 def test_timeout_then_same_session_reconnects(osqd):

@@ -4,10 +4,15 @@ in-process osqi prints, scripts run statement by statement, the dot-commands tha
 tables (.tables, -L, -A, .types) ask the daemon, .schema says it is not available, and .show
 names the connection."""
 
+import os
+import pty
+import time
+
 import pytest
 
 from client_helpers import LineSession, osqd_daemon
 from conftest import run_osqi
+from test_osqi import Terminal
 
 SQL = ("SELECT pid, name, 1.5 AS d, NULL AS n, 'a|b,\"c\"' AS t FROM processes WHERE pid = 1 "
        "UNION ALL SELECT 0, 'zero', -2.0, NULL, ''")
@@ -123,3 +128,44 @@ def test_daemon_restarts_under_the_shell(osqi_path):
     finally:
         session.close()
         daemon.stop()
+
+
+class RemoteTerminal(Terminal):
+    """test_osqi's pseudo-terminal, with osqi started as `osqi --connect SOCKET`."""
+
+    def __init__(self, osqi, home, socket_path):  # pylint: disable=super-init-not-called
+        env = {k: v for k, v in os.environ.items() if k != "HOME"}
+        env["TERM"] = "xterm"
+        env["HOME"] = str(home)
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execve(osqi, [osqi, "--connect", socket_path], env)
+        self.output = ""
+        self.seen = 0
+
+
+def test_interactive_ctrl_c_over_connect(osqi_path, osqd, tmp_path):
+    terminal = RemoteTerminal(osqi_path, tmp_path, osqd.socket)
+    try:
+        terminal.expect(r"Connected to .*osqd\.em.*\. Need help, type '\.help'")
+        terminal.expect(r"^osq> ")
+        terminal.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                      "SELECT count(*) FROM c;\r")
+        time.sleep(0.5)
+        start = time.monotonic()
+        terminal.send("\x03")
+        terminal.expect(r"Error: query cancelled\n")
+        terminal.expect(r"^osq> ")
+        assert time.monotonic() - start < 5
+        # the shell reconnects for the next statement
+        terminal.send("SELECT 1;\r")
+        terminal.expect(r"^\| 1 \|$")
+        terminal.expect(r"^osq> ")
+        terminal.send("\x04")
+        assert terminal.wait() == 0
+    finally:
+        try:
+            os.kill(terminal.pid, 9)
+            os.waitpid(terminal.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
