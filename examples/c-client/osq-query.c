@@ -16,6 +16,9 @@
 
 typedef struct {
 	int json;
+	int columns;
+	int extensions;
+	int ping;
 	int timeout_ms;
 	const char *socket_path;
 	const char *sql;
@@ -25,8 +28,12 @@ static void
 usage(FILE *out)
 {
 	(void)fputs("Usage: osq-query [--json] [--timeout MS] SOCKET SQL\n"
+	            "       osq-query --columns SOCKET SQL\n"
+	            "       osq-query --extensions | --ping SOCKET\n"
 	            "Runs SQL on the osq daemon listening on SOCKET and prints the rows.\n"
-	            "With SQL \"-\", runs each line read from stdin as a query.\n",
+	            "With SQL \"-\", runs each line read from stdin as a query.\n"
+	            "--columns prints the result columns of SQL (name|type) without running it;\n"
+	            "--extensions lists the registered extensions; --ping checks the daemon.\n",
 	            out);
 }
 
@@ -115,6 +122,60 @@ print_list(const OsqResult *result)
 	}
 }
 
+static int
+print_error(OsqClientError *error)
+{
+	(void)fflush(stdout);
+	(void)fprintf(stderr, "Error: %s\n", error->message);
+	osq_client_error_free(error);
+	return 1;
+}
+
+static int
+run_columns(OsqClient *client, const char *sql)
+{
+	OsqClientError *error = NULL;
+	OsqResult *columns = NULL;
+
+	if (osq_client_get_columns(client, sql, &columns, &error) != OSQ_CLIENT_OK)
+		return print_error(error);
+	(void)puts("name|type");
+	for (size_t c = 0; c < osq_result_get_n_columns(columns); c++)
+		(void)printf("%s|%s\n", osq_result_get_column_name(columns, c),
+		             osq_result_get_column_type_name(columns, c));
+	osq_result_free(columns);
+	return 0;
+}
+
+static int
+run_extensions(OsqClient *client)
+{
+	OsqClientError *error = NULL;
+	OsqExtensionList *extensions = NULL;
+
+	if (osq_client_extensions(client, &extensions, &error) != OSQ_CLIENT_OK)
+		return print_error(error);
+	(void)puts("uuid|name|version|sdk_version");
+	for (size_t i = 0; i < osq_extension_list_get_length(extensions); i++) {
+		const OsqExtensionInfo *info = osq_extension_list_get(extensions, i);
+		(void)printf("%lld|%s|%s|%s\n", (long long)info->uuid, info->name, info->version,
+		             info->sdk_version);
+	}
+	osq_extension_list_free(extensions);
+	return 0;
+}
+
+static int
+run_ping(OsqClient *client)
+{
+	OsqClientError *error = NULL;
+
+	if (osq_client_ping(client, &error) != OSQ_CLIENT_OK)
+		return print_error(error);
+	(void)puts("pong");
+	return 0;
+}
+
 /* Runs one query; returns 0 or 1. */
 static int
 run_query(OsqClient *client, const Options *options, const char *sql)
@@ -122,12 +183,8 @@ run_query(OsqClient *client, const Options *options, const char *sql)
 	OsqClientError *error = NULL;
 	OsqResult *result = NULL;
 
-	if (osq_client_query(client, sql, &result, &error) != OSQ_CLIENT_OK) {
-		(void)fflush(stdout);
-		(void)fprintf(stderr, "Error: %s\n", error->message);
-		osq_client_error_free(error);
-		return 1;
-	}
+	if (osq_client_query(client, sql, &result, &error) != OSQ_CLIENT_OK)
+		return print_error(error);
 	if (options->json)
 		print_json(result);
 	else
@@ -166,6 +223,12 @@ parse_args(int argc, char **argv, Options *options)
 		const char *arg = argv[i];
 		if (strcmp(arg, "--json") == 0) {
 			options->json = 1;
+		} else if (strcmp(arg, "--columns") == 0) {
+			options->columns = 1;
+		} else if (strcmp(arg, "--extensions") == 0) {
+			options->extensions = 1;
+		} else if (strcmp(arg, "--ping") == 0) {
+			options->ping = 1;
 		} else if (strcmp(arg, "--timeout") == 0 && i + 1 < argc) {
 			char *end = NULL;
 			long value;
@@ -187,6 +250,8 @@ parse_args(int argc, char **argv, Options *options)
 			return -1;
 		}
 	}
+	if (options->extensions || options->ping)
+		return positional == 1 ? 0 : -1;
 	return positional == 2 ? 0 : -1;
 }
 
@@ -208,7 +273,13 @@ main(int argc, char **argv)
 		osq_client_error_free(error);
 		return 1;
 	}
-	if (strcmp(options.sql, "-") == 0)
+	if (options.ping)
+		status = run_ping(client);
+	else if (options.extensions)
+		status = run_extensions(client);
+	else if (options.columns)
+		status = run_columns(client, options.sql);
+	else if (strcmp(options.sql, "-") == 0)
 		status = run_stdin(client, &options);
 	else
 		status = run_query(client, &options, options.sql);

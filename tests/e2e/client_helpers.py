@@ -94,8 +94,8 @@ def fake_osquery_daemon():
 def run_osq_query(socket_path, sql, *flags, stdin=None, timeout=60):
     """Runs the C example client; returns the CompletedProcess (text mode)."""
     assert OSQ_QUERY.exists(), f"{OSQ_QUERY} is not built"
-    return subprocess.run([str(OSQ_QUERY), *flags, str(socket_path), sql], input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    argv = [str(OSQ_QUERY), *flags, str(socket_path)] + ([sql] if sql else [])
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 class LineSession:

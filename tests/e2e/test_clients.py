@@ -215,3 +215,22 @@ def test_osquery_fallback_errors_and_tables(osqi_path, osquery):
     tables = run_osqi(osqi_path, "--connect", osquery.socket, ".tables")
     assert tables.returncode == 0, tables.stderr
     assert tables.stdout == "  => fruits\n  => osquery_registry\n"
+
+
+def test_ping_columns_extensions(osqd):
+    ping = run_osq_query(osqd.socket, "", "--ping")
+    assert (ping.returncode, ping.stdout) == (0, "pong\n"), ping.stderr
+    # declared columns (an expression's type is the daemon's guess without running it)
+    columns = run_osq_query(osqd.socket, "SELECT pid, name, threads FROM processes", "--columns")
+    assert columns.returncode == 0, columns.stderr
+    assert columns.stdout == "name|type\npid|BIGINT\nname|TEXT\nthreads|INTEGER\n"
+    bad = run_osq_query(osqd.socket, "SELECT nope FROM processes", "--columns")
+    assert bad.returncode == 1 and bad.stderr == "Error: no such column: nope\n"
+    extensions = run_osq_query(osqd.socket, "", "--extensions")
+    assert (extensions.returncode, extensions.stdout) == (0, "uuid|name|version|sdk_version\n")
+
+
+def test_osquery_fallback_extensions(osquery):
+    extensions = run_osq_query(osquery.socket, "", "--extensions")
+    assert extensions.returncode == 0, extensions.stderr
+    assert extensions.stdout == "uuid|name|version|sdk_version\n7|fake_ext|1.0|0.0.0\n"
