@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Helpers for the client end-to-end tests (test_clients.py, test_osqi_connect.py): start a real
-osqd, or the fake osquery daemon, on a temporary socket, and run the C example client."""
+"""Helpers for the client end-to-end tests (test_clients.py, test_osqi_connect.py): the fake
+osquery daemon on a temporary socket, the C example client, and long-lived client sessions. The
+real osqd comes from conftest.py's `osqd` fixture."""
 
 import os
 import select
@@ -13,7 +14,6 @@ import time
 
 from conftest import BUILD_ROOT, SOURCE_ROOT
 
-OSQD = BUILD_ROOT / "service" / "daemon" / "osqd"
 OSQ_QUERY = BUILD_ROOT / "examples" / "c-client" / "osq-query"
 
 
@@ -62,17 +62,11 @@ class Daemon:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def osqd_daemon(*extra):
-    """A real osqd with every path under its temporary directory."""
-    if not OSQD.exists():
-        import pytest
-        pytest.skip(f"{OSQD} is not built (the daemon is not merged yet)")
-
-    def argv(daemon):
-        return [str(OSQD), f"--extensions_socket={daemon.socket}",
-                f"--pidfile={os.path.join(daemon.dir, 'osqd.pid')}",
-                f"--database_path={os.path.join(daemon.dir, 'osqd.db')}", *extra]
-    return Daemon(argv)
+def kill(daemon):
+    """SIGKILLs a conftest OsqdProcess (its socket and pidfile stay behind, stale)."""
+    if daemon.process.poll() is None:
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(timeout=10)
 
 
 def fake_osquery_daemon():

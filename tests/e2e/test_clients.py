@@ -6,28 +6,14 @@ stand-in built on Thrift's stock Python library) is served through osquery's que
 getQueryColumns."""
 
 import json
-import signal
 import time
 
 import pytest
 
-from client_helpers import (OSQ_QUERY, LineSession, fake_osquery_daemon, osqd_daemon,
-                            run_osq_query)
+from client_helpers import OSQ_QUERY, LineSession, fake_osquery_daemon, kill, run_osq_query
 from conftest import run_osqi
 
-
-@pytest.fixture(scope="module")
-def osqd():
-    daemon = osqd_daemon().start()
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def own_osqd():
-    daemon = osqd_daemon()
-    yield daemon
-    daemon.stop()
+# `osqd` (conftest.py) is a real daemon on a temporary socket, one per test
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +42,18 @@ def json_three_ways(osqi_path, socket_path, sql):
 
 def test_process_one_same_answers(osqi_path, osqd):
     sql = "SELECT pid, name FROM processes WHERE pid = 1"
-    client, remote, local = json_three_ways(osqi_path, osqd.socket, sql)
+    client, remote, local = json_three_ways(osqi_path, osqd.socket_path, sql)
     assert client == remote == local
     assert len(local) == 1 and local[0]["pid"] == 1
     # the list output is the same text too
-    text = run_osq_query(osqd.socket, sql)
+    text = run_osq_query(osqd.socket_path, sql)
     assert text.stdout == run_osqi(osqi_path, "--list", sql).stdout
 
 
 def test_typed_values_and_nulls(osqi_path, osqd):
     sql = ("SELECT 1 AS i, -9223372036854775808 AS small, 2.5 AS d, 1.0 AS whole, 'x' AS t, "
            "'' AS empty, NULL AS n, 'a\"b\\\\c' AS quoted")
-    client, remote, local = json_three_ways(osqi_path, osqd.socket, sql)
+    client, remote, local = json_three_ways(osqi_path, osqd.socket_path, sql)
     assert client == remote == local
     row = local[0]
     assert row["i"] == 1 and isinstance(row["i"], int)
@@ -80,7 +66,7 @@ def test_many_rows_same_answers(osqi_path, osqd):
     sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 3000) "
            "SELECT x, x * 2 AS y, 'row ' || x AS label, CASE WHEN x % 3 = 0 THEN NULL "
            "ELSE x END AS maybe FROM c")
-    client, remote, local = json_three_ways(osqi_path, osqd.socket, sql)
+    client, remote, local = json_three_ways(osqi_path, osqd.socket_path, sql)
     assert client == remote == local
     assert len(local) == 3000 and local[2]["maybe"] is None
 
@@ -88,7 +74,7 @@ def test_many_rows_same_answers(osqi_path, osqd):
 def test_integer_columns_of_tables(osqi_path, osqd):
     # a table's BIGINT and INTEGER columns come back as JSON integers
     sql = "SELECT pid, uid, threads, name FROM processes WHERE pid = 1"
-    client, remote, local = json_three_ways(osqi_path, osqd.socket, sql)
+    client, remote, local = json_three_ways(osqi_path, osqd.socket_path, sql)
     assert client == remote == local
     assert all(isinstance(local[0][c], int) for c in ("pid", "uid", "threads"))
 
@@ -99,8 +85,8 @@ def test_integer_columns_of_tables(osqi_path, osqd):
     "SELECT * FROM hash",
 ])
 def test_errors_same_message(osqi_path, osqd, sql):
-    client = run_osq_query(osqd.socket, sql)
-    remote = run_osqi(osqi_path, "--connect", osqd.socket, sql)
+    client = run_osq_query(osqd.socket_path, sql)
+    remote = run_osqi(osqi_path, "--connect", osqd.socket_path, sql)
     local = run_osqi(osqi_path, sql)
     assert client.returncode == remote.returncode == local.returncode == 1
     assert client.stdout == remote.stdout == ""
@@ -109,11 +95,11 @@ def test_errors_same_message(osqi_path, osqd, sql):
 
 
 def test_write_is_refused(osqi_path, osqd):
-    result = run_osq_query(osqd.socket, "ATTACH DATABASE '/tmp/x.db' AS x")
+    result = run_osq_query(osqd.socket_path, "ATTACH DATABASE '/tmp/x.db' AS x")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ")
     # and the daemon still answers
-    assert run_osq_query(osqd.socket, "SELECT 1 AS one").stdout == "one\n1\n"
+    assert run_osq_query(osqd.socket_path, "SELECT 1 AS one").stdout == "one\n1\n"
 
 
 def test_no_daemon(tmp_path):
@@ -127,24 +113,24 @@ def test_client_timeout(osqd):
     # a query that never ends on its own: the client gives up at its timeout, the daemon goes on
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
     start = time.monotonic()
-    result = run_osq_query(osqd.socket, endless, "--timeout", "300")
+    result = run_osq_query(osqd.socket_path, endless, "--timeout", "300")
     elapsed = time.monotonic() - start
     assert result.returncode == 1
     assert "within 300 ms" in result.stderr
     assert elapsed < 5
     start = time.monotonic()
-    assert run_osq_query(osqd.socket, "SELECT 1 AS one").stdout == "one\n1\n"
+    assert run_osq_query(osqd.socket_path, "SELECT 1 AS one").stdout == "one\n1\n"
     assert time.monotonic() - start < 2
     # the client hung up: the daemon stopped that query (it burns no CPU any more)
     time.sleep(0.3)
-    before = cpu_ticks(osqd.proc.pid)
+    before = cpu_ticks(osqd.pid)
     time.sleep(1.0)
-    assert cpu_ticks(osqd.proc.pid) - before < 20
+    assert cpu_ticks(osqd.pid) - before < 20
 
 
 def test_timeout_then_same_session_reconnects(osqd):
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
-    session = LineSession([str(OSQ_QUERY), "--timeout", "500", osqd.socket, "-"])
+    session = LineSession([str(OSQ_QUERY), "--timeout", "500", osqd.socket_path, "-"])
     try:
         lines, err = session.ask("SELECT 1 AS a", 2)
         assert lines == ["a", "1"] and err == ""
@@ -157,36 +143,34 @@ def test_timeout_then_same_session_reconnects(osqd):
         session.close()
 
 
-def test_daemon_killed_mid_session(own_osqd):
-    own_osqd.start()
-    session = LineSession([str(OSQ_QUERY), "--timeout", "5000", own_osqd.socket, "-"])
+def test_daemon_killed_mid_session(osqd):
+    session = LineSession([str(OSQ_QUERY), "--timeout", "5000", osqd.socket_path, "-"])
     try:
         lines, err = session.ask("SELECT 1 AS a", 2)
         assert lines == ["a", "1"] and err == ""
-        own_osqd.kill(signal.SIGKILL)
+        kill(osqd)
         lines, err = session.ask("SELECT 2 AS b", 2)
         assert lines == []
-        assert err.startswith(f"Error: cannot connect to {own_osqd.socket}"), err
+        assert err.startswith(f"Error: cannot connect to {osqd.socket_path}"), err
         # the daemon comes back: the same client carries on
-        own_osqd.start()
+        osqd.start()
         lines, err = session.ask("SELECT 3 AS c", 2)
         assert lines == ["c", "3"] and err == ""
     finally:
         session.close()
 
 
-def test_daemon_killed_during_query(own_osqd):
-    own_osqd.start()
+def test_daemon_killed_during_query(osqd):
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
-    session = LineSession([str(OSQ_QUERY), own_osqd.socket, "-"])
+    session = LineSession([str(OSQ_QUERY), osqd.socket_path, "-"])
     try:
         session.proc.stdin.write((endless + "\n").encode())
         session.proc.stdin.flush()
         time.sleep(0.3)
-        own_osqd.kill(signal.SIGKILL)
+        kill(osqd)
         lines, err = session.ask("", 1, timeout=10)
         assert lines == []
-        assert err.startswith(f"Error: the daemon at {own_osqd.socket} closed the connection"), err
+        assert err.startswith(f"Error: the daemon at {osqd.socket_path} closed the connection"), err
     finally:
         session.close()
 
@@ -218,15 +202,15 @@ def test_osquery_fallback_errors_and_tables(osqi_path, osquery):
 
 
 def test_ping_columns_extensions(osqd):
-    ping = run_osq_query(osqd.socket, "", "--ping")
+    ping = run_osq_query(osqd.socket_path, "", "--ping")
     assert (ping.returncode, ping.stdout) == (0, "pong\n"), ping.stderr
     # declared columns (an expression's type is the daemon's guess without running it)
-    columns = run_osq_query(osqd.socket, "SELECT pid, name, threads FROM processes", "--columns")
+    columns = run_osq_query(osqd.socket_path, "SELECT pid, name, threads FROM processes", "--columns")
     assert columns.returncode == 0, columns.stderr
     assert columns.stdout == "name|type\npid|BIGINT\nname|TEXT\nthreads|INTEGER\n"
-    bad = run_osq_query(osqd.socket, "SELECT nope FROM processes", "--columns")
+    bad = run_osq_query(osqd.socket_path, "SELECT nope FROM processes", "--columns")
     assert bad.returncode == 1 and bad.stderr == "Error: no such column: nope\n"
-    extensions = run_osq_query(osqd.socket, "", "--extensions")
+    extensions = run_osq_query(osqd.socket_path, "", "--extensions")
     assert (extensions.returncode, extensions.stdout) == (0, "uuid|name|version|sdk_version\n")
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from client_helpers import LineSession, osqd_daemon
+from client_helpers import LineSession, kill
 from conftest import run_osqi
 from test_osqi import Terminal
 
@@ -18,11 +18,7 @@ SQL = ("SELECT pid, name, 1.5 AS d, NULL AS n, 'a|b,\"c\"' AS t FROM processes W
        "UNION ALL SELECT 0, 'zero', -2.0, NULL, ''")
 
 
-@pytest.fixture(scope="module")
-def osqd():
-    daemon = osqd_daemon().start()
-    yield daemon
-    daemon.stop()
+# `osqd` (conftest.py) is a real daemon on a temporary socket, one per test
 
 
 @pytest.mark.parametrize("mode", [
@@ -30,7 +26,7 @@ def osqd():
     ["--list", "--header=false", "--separator", "\t"], ["--nullvalue", "NULL"],
 ])
 def test_output_modes_match_in_process(osqi_path, osqd, mode):
-    remote = run_osqi(osqi_path, "--connect", osqd.socket, *mode, SQL)
+    remote = run_osqi(osqi_path, "--connect", osqd.socket_path, *mode, SQL)
     local = run_osqi(osqi_path, *mode, SQL)
     assert remote.returncode == local.returncode == 0, remote.stderr
     assert remote.stdout == local.stdout
@@ -40,7 +36,7 @@ def test_output_modes_match_in_process(osqi_path, osqd, mode):
 def test_script_on_stdin(osqi_path, osqd):
     script = (".mode list\nSELECT 1 AS a;\nSELECT 'x;y' AS b; SELECT 2 AS c\n;\n"
               "-- a comment;\nSELECT * FROM nope;\nSELECT 3 AS d;\n")
-    remote = run_osqi(osqi_path, "--connect", osqd.socket, stdin=script)
+    remote = run_osqi(osqi_path, "--connect", osqd.socket_path, stdin=script)
     local = run_osqi(osqi_path, stdin=script)
     assert remote.stdout == local.stdout
     assert remote.stderr == local.stderr
@@ -49,28 +45,28 @@ def test_script_on_stdin(osqi_path, osqd):
 
 
 def test_tables_and_all(osqi_path, osqd):
-    remote = run_osqi(osqi_path, "--connect", osqd.socket, ".tables")
+    remote = run_osqi(osqi_path, "--connect", osqd.socket_path, ".tables")
     assert remote.returncode == 0, remote.stderr
     names = [line.removeprefix("  => ") for line in remote.stdout.splitlines()]
     assert "processes" in names and "time" in names
     assert "json_each" not in names and "fts5" not in names
     # the daemon's built-in tables are this build's
     assert remote.stdout == run_osqi(osqi_path, ".tables").stdout
-    assert run_osqi(osqi_path, "--connect", osqd.socket, ".tables proc").stdout == \
+    assert run_osqi(osqi_path, "--connect", osqd.socket_path, ".tables proc").stdout == \
         run_osqi(osqi_path, ".tables proc").stdout
-    listed = run_osqi(osqi_path, "--connect", osqd.socket, "-L")
+    listed = run_osqi(osqi_path, "--connect", osqd.socket_path, "-L")
     assert listed.stdout == remote.stdout
-    everything = run_osqi(osqi_path, "--connect", osqd.socket, "--list", "-A", "os_version")
+    everything = run_osqi(osqi_path, "--connect", osqd.socket_path, "--list", "-A", "os_version")
     assert everything.returncode == 0, everything.stderr
     assert everything.stdout == run_osqi(osqi_path, "--list", "-A", "os_version").stdout
 
 
 def test_types_and_schema(osqi_path, osqd):
-    types = run_osqi(osqi_path, "--connect", osqd.socket, "--list",
+    types = run_osqi(osqi_path, "--connect", osqd.socket_path, "--list",
                      ".types SELECT pid, name FROM processes")
     assert types.returncode == 0, types.stderr
     assert types.stdout == "name|type\npid|BIGINT\nname|TEXT\n"
-    schema = run_osqi(osqi_path, "--connect", osqd.socket, ".schema processes")
+    schema = run_osqi(osqi_path, "--connect", osqd.socket_path, ".schema processes")
     assert schema.returncode == 1
     assert "not available over --connect" in schema.stderr
 
@@ -81,10 +77,10 @@ def test_show_and_connect_commands(osqi_path, osqd):
         lines, err = session.ask("SELECT 1 AS a;", 2)
         assert lines == ["a", "1"] and err == ""
         # .connect: the same shell, now on the daemon
-        lines, err = session.ask(f".connect {osqd.socket}", 0, timeout=2)
+        lines, err = session.ask(f".connect {osqd.socket_path}", 0, timeout=2)
         assert err == ""
         lines, err = session.ask(".show", 16)
-        assert f"   connection: {osqd.socket}" in lines
+        assert f"   connection: {osqd.socket_path}" in lines
         lines, err = session.ask("SELECT pid FROM processes WHERE pid = 1;", 2)
         assert lines == ["pid", "1"] and err == ""
         lines, err = session.ask(".disconnect", 0, timeout=2)
@@ -107,27 +103,26 @@ def test_connect_failure_exits(osqi_path, tmp_path):
 
 def test_timeout_over_connect(osqi_path, osqd):
     endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;"
-    result = run_osqi(osqi_path, "--connect", osqd.socket, "--timeout", "300", endless)
+    result = run_osqi(osqi_path, "--connect", osqd.socket_path, "--timeout", "300", endless)
     assert result.returncode == 1
     assert "within 300 ms" in result.stderr
 
 
-def test_daemon_restarts_under_the_shell(osqi_path):
-    daemon = osqd_daemon().start()
-    session = LineSession([osqi_path, "--list", "--connect", daemon.socket])
+def test_daemon_restarts_under_the_shell(osqi_path, osqd):
+    daemon = osqd
+    session = LineSession([osqi_path, "--list", "--connect", daemon.socket_path])
     try:
         lines, err = session.ask("SELECT 1 AS a;", 2)
         assert lines == ["a", "1"] and err == ""
-        daemon.kill()
+        kill(daemon)
         lines, err = session.ask("SELECT 2 AS b;", 1, timeout=5)
         assert lines == [], lines
-        assert err.startswith(f"Error: near line 2: cannot connect to {daemon.socket}"), err
+        assert err.startswith(f"Error: near line 2: cannot connect to {daemon.socket_path}"), err
         daemon.start()
         lines, err = session.ask("SELECT 3 AS c;", 2)
         assert lines == ["c", "3"] and err == ""
     finally:
         session.close()
-        daemon.stop()
 
 
 class RemoteTerminal(Terminal):
@@ -145,9 +140,9 @@ class RemoteTerminal(Terminal):
 
 
 def test_interactive_ctrl_c_over_connect(osqi_path, osqd, tmp_path):
-    terminal = RemoteTerminal(osqi_path, tmp_path, osqd.socket)
+    terminal = RemoteTerminal(osqi_path, tmp_path, osqd.socket_path)
     try:
-        terminal.expect(r"Connected to .*osqd\.em.*\. Need help, type '\.help'")
+        terminal.expect(r"Connected to .*\.em.*\. Need help, type '\.help'")
         terminal.expect(r"^osq> ")
         terminal.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                       "SELECT count(*) FROM c;\r")
