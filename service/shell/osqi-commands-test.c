@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "osqi-commands.h"
+#include "osqi-remote.h"
 #include "osqi-complete.h"
 
 static gboolean
@@ -218,7 +219,51 @@ test_lookup(void **state)
 	assert_string_equal(osqi_command_lookup("p", 0), "print");
 	assert_null(osqi_command_lookup("", 0));
 	assert_null(osqi_command_lookup("zz", 0));
-	assert_null(osqi_command_lookup("connect", 1)); /* comes with the daemon */
+	assert_string_equal(osqi_command_lookup("c", 1), "connect");
+	assert_null(osqi_command_lookup("connect", 0));
+	assert_string_equal(osqi_command_lookup("d", 0), "disconnect");
+}
+
+static void
+test_remote_split(void **state)
+{
+	const gchar *tail = NULL;
+	g_autofree gchar *first = NULL;
+	g_autofree gchar *second = NULL;
+	g_autofree gchar *third = NULL;
+	const gchar *sql = "SELECT ';' AS a; -- x;\nSELECT 2\n;SELECT 3";
+
+	(void)state;
+	first = osqi_remote_next_statement(sql, &tail);
+	assert_string_equal(first, "SELECT ';' AS a;");
+	/* a comment ending in ';' is not complete without its newline */
+	second = osqi_remote_next_statement(tail, &tail);
+	assert_string_equal(second, " -- x;\nSELECT 2\n;");
+	third = osqi_remote_next_statement(tail, &tail);
+	assert_string_equal(third, "SELECT 3");
+	assert_string_equal(tail, "");
+}
+
+static void
+test_connect_commands(void **state)
+{
+	Fixture *fixture = *state;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *err2 = NULL;
+	g_autofree gchar *show = NULL;
+
+	assert_int_equal(fixture_run(fixture, ".disconnect"), OSQI_COMMAND_ERROR);
+	err = fixture_take_err(fixture);
+	assert_non_null(strstr(err, "not connected"));
+	assert_int_equal(fixture_run(fixture, ".connect /nonexistent/osqd.sock"),
+	                 OSQI_COMMAND_ERROR);
+	err2 = fixture_take_err(fixture);
+	assert_non_null(strstr(err2, "Error: cannot connect to /nonexistent/osqd.sock"));
+	assert_null(fixture->shell->client);
+	/* still in-process */
+	assert_int_equal(fixture_run(fixture, ".show"), OSQI_COMMAND_OK);
+	show = fixture_take_out(fixture);
+	assert_non_null(strstr(show, "   connection: none (in-process)\n"));
 }
 
 static void
@@ -596,6 +641,9 @@ main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_remote_split),
+		cmocka_unit_test_setup_teardown(test_connect_commands, fixture_setup,
+		                                fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_settings_commands, fixture_setup,
 		                                fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_exit, fixture_setup,

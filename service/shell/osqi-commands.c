@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "osqi-remote.h"
+
 typedef OsqiCommandStatus (*OsqiCommandFunc)(OsqiShell *shell, GPtrArray *args, const gchar *line,
                                              gint *exit_code);
 
@@ -27,6 +29,8 @@ static const gchar command_help_text[] =
         "\n"
         ".all TABLE         Print every row of TABLE\n"
         ".bail ON|OFF       Stop reading piped input at the first error\n"
+        ".connect SOCKET    Send statements to the osq daemon at SOCKET from now on\n"
+        ".disconnect        Run statements in this process again (after .connect)\n"
         ".echo ON|OFF       Print each input line before running it\n"
         ".exit [CODE]       Leave the shell, with exit status CODE\n"
         ".headers ON|OFF    Print column names in list, csv and column modes\n"
@@ -187,16 +191,38 @@ command_quote_identifier(const gchar *name)
 	return g_string_free(out, FALSE);
 }
 
-void
+/* Over --connect the tables are the daemon's (extensions' tables too). */
+static gboolean
+commands_print_remote_tables(OsqiShell *shell, const gchar *prefix)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) names = osqi_remote_list_tables(shell, &error);
+
+	if (names == NULL) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return FALSE;
+	}
+	for (guint i = 0; i < names->len; i++) {
+		if (prefix == NULL || g_str_has_prefix(names->pdata[i], prefix))
+			(void)fprintf(shell->out, "  => %s\n", (const gchar *)names->pdata[i]);
+	}
+	return TRUE;
+}
+
+gboolean
 osqi_commands_print_tables(OsqiShell *shell, const gchar *prefix)
 {
-	g_autoptr(GPtrArray) tables = osqd_registry_list(osqd_engine_get_registry(shell->engine));
+	g_autoptr(GPtrArray) tables = NULL;
 
+	if (shell->client != NULL)
+		return commands_print_remote_tables(shell, prefix);
+	tables = osqd_registry_list(osqi_shell_get_registry(shell));
 	for (guint i = 0; i < tables->len; i++) {
 		const OsqdTable *table = tables->pdata[i];
 		if (prefix == NULL || g_str_has_prefix(table->name, prefix))
 			(void)fprintf(shell->out, "  => %s\n", table->name);
 	}
+	return TRUE;
 }
 
 gboolean
@@ -223,6 +249,29 @@ static OsqiCommandStatus
 command_bail(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
 {
 	command_set_boolean(shell, args->pdata[1], &shell->bail);
+	return OSQI_COMMAND_OK;
+}
+
+static OsqiCommandStatus
+command_connect(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!osqi_remote_connect(shell, args->pdata[1], &error)) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return OSQI_COMMAND_ERROR;
+	}
+	return OSQI_COMMAND_OK;
+}
+
+static OsqiCommandStatus
+command_disconnect(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
+{
+	if (shell->client == NULL) {
+		osqi_shell_print_error(shell, 0, "not connected (see .connect)");
+		return OSQI_COMMAND_ERROR;
+	}
+	osqi_remote_disconnect(shell);
 	return OSQI_COMMAND_OK;
 }
 
@@ -300,9 +349,17 @@ command_quit(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_co
 static OsqiCommandStatus
 command_schema(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
 {
-	g_autoptr(GPtrArray) tables = osqd_registry_list(osqd_engine_get_registry(shell->engine));
+	g_autoptr(GPtrArray) tables = NULL;
 	const gchar *prefix = args->len > 1 ? args->pdata[1] : NULL;
 
+	if (shell->client != NULL) {
+		/* the wire has no way yet to ask for hidden columns and keys */
+		osqi_shell_print_error(shell, 0,
+		                       ".schema is not available over --connect yet; "
+		                       "try .types SELECT * FROM TABLE");
+		return OSQI_COMMAND_ERROR;
+	}
+	tables = osqd_registry_list(osqi_shell_get_registry(shell));
 	for (guint i = 0; i < tables->len; i++) {
 		const OsqdTable *table = tables->pdata[i];
 		g_autofree gchar *definition = NULL;
@@ -352,14 +409,22 @@ command_show(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_co
 	(void)fprintf(out, "%13.13s: %u ms%s\n", "timeout", shell->timeout_ms,
 	              shell->timeout_ms == 0 ? " (none)" : "");
 	(void)fprintf(out, "%13.13s: %s\n", "root", shell->root);
+	if (shell->client != NULL)
+		(void)fprintf(out, "%13.13s: %s%s\n", "connection",
+		              osq_client_get_socket_path(shell->client),
+		              osq_client_is_typed(shell->client) ? ""
+		                                                 : " (osquery: untyped results)");
+	else
+		(void)fprintf(out, "%13.13s: %s\n", "connection", "none (in-process)");
 	return OSQI_COMMAND_OK;
 }
 
 static OsqiCommandStatus
 command_tables(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
 {
-	osqi_commands_print_tables(shell, args->len > 1 ? args->pdata[1] : NULL);
-	return OSQI_COMMAND_OK;
+	return osqi_commands_print_tables(shell, args->len > 1 ? args->pdata[1] : NULL)
+	               ? OSQI_COMMAND_OK
+	               : OSQI_COMMAND_ERROR;
 }
 
 static OsqiCommandStatus
@@ -393,7 +458,7 @@ command_types_result(OsqiShell *shell, sqlite3_stmt *stmt, OsqiResult *result, G
 
 	for (gint c = 0; c < n_columns; c++) {
 		if (sqlite3_column_decltype(stmt, c) == NULL) {
-			gint rc = osqd_engine_step(shell->engine, stmt, error);
+			gint rc = osqd_engine_step(osqi_shell_get_engine(shell, NULL), stmt, error);
 			if (rc < 0)
 				return FALSE;
 			have_row = rc == SQLITE_ROW;
@@ -412,15 +477,39 @@ command_types_result(OsqiShell *shell, sqlite3_stmt *stmt, OsqiResult *result, G
 }
 
 static OsqiCommandStatus
+commands_types_remote(OsqiShell *shell, const gchar *line)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autoptr(OsqiResult) result =
+	        osqi_remote_column_types(shell, osqi_command_rest(line), &error);
+
+	if (result == NULL || !osqi_output_print(&shell->output, result, TRUE, text, &error)) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return OSQI_COMMAND_ERROR;
+	}
+	(void)fwrite(text->str, 1, text->len, shell->out);
+	return OSQI_COMMAND_OK;
+}
+
+static OsqiCommandStatus
 command_types(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
 {
 	g_autoptr(OsqiResult) result = osqi_result_new(2);
 	g_autoptr(GString) text = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
+	OsqdEngine *engine;
 	sqlite3_stmt *stmt;
 	gboolean ok;
 
-	stmt = osqd_engine_prepare(shell->engine, osqi_command_rest(line), NULL, &error);
+	if (shell->client != NULL)
+		return commands_types_remote(shell, line);
+	engine = osqi_shell_get_engine(shell, &error);
+	if (engine == NULL) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return OSQI_COMMAND_ERROR;
+	}
+	stmt = osqd_engine_prepare(engine, osqi_command_rest(line), NULL, &error);
 	if (stmt == NULL) {
 		osqi_shell_print_error(shell, 0, error != NULL ? error->message : "no SQL given");
 		return OSQI_COMMAND_ERROR;
@@ -463,6 +552,8 @@ command_width(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_c
 static const OsqiCommand commands[] = {
 	{ "all", 1, 1, command_all },
 	{ "bail", 1, 1, command_bail },
+	{ "connect", 1, 1, command_connect },
+	{ "disconnect", 0, 0, command_disconnect },
 	{ "echo", 1, 1, command_echo },
 	{ "exit", 0, 1, command_exit },
 	{ "headers", 1, 1, command_headers },
@@ -485,9 +576,9 @@ static const OsqiCommand commands[] = {
 };
 
 static const gchar *const command_names[] = {
-	"all",       "bail",    "echo",  "exit",    "headers",   "help", "list",    "mode",
-	"nullvalue", "print",   "quit",  "schema",  "separator", "show", "summary", "tables",
-	"timer",     "timeout", "types", "version", "width",     NULL,
+	"all",     "bail",   "connect",   "disconnect", "echo",  "exit",    "headers",   "help",
+	"list",    "mode",   "nullvalue", "print",      "quit",  "schema",  "separator", "show",
+	"summary", "tables", "timer",     "timeout",    "types", "version", "width",     NULL,
 };
 
 static const OsqiCommand *

@@ -33,7 +33,7 @@ const gchar *const *osqi_commands_get_names(void);
 OsqiCommandStatus osqi_commands_run(OsqiShell *shell, const gchar *line, gint *exit_code);
 
 /* The bodies of .tables and .all, shared with the -L and -A flags. */
-void osqi_commands_print_tables(OsqiShell *shell, const gchar *prefix);
+gboolean osqi_commands_print_tables(OsqiShell *shell, const gchar *prefix);
 gboolean osqi_commands_select_all(OsqiShell *shell, const gchar *table);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "osqi-commands.h"
+#include "osqi-remote.h"
 
 #define OSQI_SHELL_CHUNK_ROWS 256
 
@@ -41,16 +42,43 @@ osqi_shell_free(OsqiShell *shell)
 		return;
 	if (shell_interrupt_target == shell)
 		shell_interrupt_target = NULL;
+	osq_client_free(shell->client);
 	osqd_engine_free(shell->engine);
+	if (shell->registry != NULL)
+		osqd_registry_unref(shell->registry);
 	osqi_output_settings_clear(&shell->output);
 	g_free(shell->root);
 	g_free(shell);
 }
 
+OsqdEngine *
+osqi_shell_get_engine(OsqiShell *shell, GError **error)
+{
+	if (shell->engine != NULL)
+		return shell->engine;
+	shell->engine = osqd_engine_new(osqi_shell_get_registry(shell), error);
+	if (shell->engine == NULL)
+		return NULL;
+	osqd_engine_set_root(shell->engine, shell->root);
+	osqd_engine_set_timeout(shell->engine, shell->timeout_ms);
+	return shell->engine;
+}
+
+OsqdRegistry *
+osqi_shell_get_registry(OsqiShell *shell)
+{
+	if (shell->engine != NULL)
+		return osqd_engine_get_registry(shell->engine);
+	if (shell->registry == NULL)
+		shell->registry = osqd_registry_new_builtin();
+	return shell->registry;
+}
+
 void
 osqi_shell_set_root(OsqiShell *shell, const gchar *root)
 {
-	osqd_engine_set_root(shell->engine, root);
+	if (shell->engine != NULL)
+		osqd_engine_set_root(shell->engine, root);
 	g_free(shell->root);
 	shell->root = g_strdup(root != NULL && root[0] != '\0' ? root : "/");
 }
@@ -58,7 +86,12 @@ osqi_shell_set_root(OsqiShell *shell, const gchar *root)
 void
 osqi_shell_set_timeout(OsqiShell *shell, guint timeout_ms)
 {
-	osqd_engine_set_timeout(shell->engine, timeout_ms);
+	if (shell->engine != NULL)
+		osqd_engine_set_timeout(shell->engine, timeout_ms);
+	/* over --connect the timeout bounds each call: the daemon drops a query whose client
+	 * gave up */
+	if (shell->client != NULL)
+		osq_client_set_timeout(shell->client, (int)MIN(timeout_ms, G_MAXINT));
 	shell->timeout_ms = timeout_ms;
 }
 
@@ -170,10 +203,33 @@ shell_print_timer(OsqiShell *shell, gint64 start, const struct rusage *usage_sta
 	                      shell_timeval_seconds(&usage_start->ru_stime));
 }
 
+static gboolean shell_all_whitespace(const gchar *text);
+
+static gboolean
+shell_run_remote(OsqiShell *shell, const gchar *sql, GError **error)
+{
+	const gchar *rest = sql;
+
+	while (rest[0] != '\0') {
+		g_autofree gchar *statement = osqi_remote_next_statement(rest, &rest);
+		g_autofree gchar *blank = g_strdelimit(g_strdup(statement), ";", ' ');
+		if (shell_all_whitespace(blank))
+			continue;
+		if (!osqi_remote_run_statement(shell, statement, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 shell_run_sql_inner(OsqiShell *shell, const gchar *sql, GError **error)
 {
 	const gchar *rest = sql;
+
+	if (shell->client != NULL)
+		return shell_run_remote(shell, sql, error);
+	if (osqi_shell_get_engine(shell, error) == NULL)
+		return FALSE;
 
 	while (rest != NULL && rest[0] != '\0') {
 		const gchar *tail = NULL;
@@ -317,7 +373,9 @@ shell_sigint_cb(int signum)
 
 	(void)signum;
 	shell_interrupt_seen = 1;
-	if (shell != NULL && shell->running)
+	if (shell != NULL && shell->running && shell->client != NULL)
+		osq_client_cancel(shell->client);
+	else if (shell != NULL && shell->running && shell->engine != NULL)
 		osqd_engine_interrupt(shell->engine);
 	errno = saved_errno;
 }

@@ -9,13 +9,16 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "osq.h"
 #include "osqd-engine.h"
 #include "osqi-output.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-	OsqdEngine *engine;
+	OsqdEngine *engine;     /* NULL until first needed (osqi --connect starts without one) */
+	OsqdRegistry *registry; /* the built-in tables, for completion without an engine */
+	OsqClient *client;      /* remote mode when set: statements go to the daemon */
 	OsqiOutputSettings output;
 	gboolean echo;
 	gboolean bail;
@@ -33,9 +36,15 @@ typedef struct {
 typedef gchar *(*OsqiShellReadFunc)(gpointer user_data, gboolean continuation,
                                     gboolean *interrupted);
 
-/* Takes ownership of @engine. Output goes to stdout, errors to stderr. */
+/* Takes ownership of @engine, which may be NULL: an engine over the built-in tables is then
+ * made when first needed. Output goes to stdout, errors to stderr. */
 OsqiShell *osqi_shell_new(OsqdEngine *engine);
 void osqi_shell_free(OsqiShell *shell);
+
+/* The in-process engine, made on first use with the shell's root and timeout. */
+OsqdEngine *osqi_shell_get_engine(OsqiShell *shell, GError **error);
+/* The registry of the in-process tables (the engine's, or the built-in one). */
+OsqdRegistry *osqi_shell_get_registry(OsqiShell *shell);
 
 void osqi_shell_set_root(OsqiShell *shell, const gchar *root);
 void osqi_shell_set_timeout(OsqiShell *shell, guint timeout_ms);

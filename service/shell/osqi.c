@@ -17,6 +17,7 @@
 #include "osqi-commands.h"
 #include "osqi-complete.h"
 #include "osqi-editline.h"
+#include "osqi-remote.h"
 #include "osqi-shell.h"
 
 typedef struct {
@@ -33,6 +34,7 @@ typedef struct {
 	gchar *nullvalue;
 	gchar *all_table;
 	gchar *root;
+	gchar *connect;
 	guint timeout_ms;
 	gchar *query;
 } OsqiOptions;
@@ -63,6 +65,7 @@ static const OsqiFlag flags[] = {
 	{ "nullvalue", OSQI_FLAG_STRING, offsetof(OsqiOptions, nullvalue) },
 	{ "A", OSQI_FLAG_STRING, offsetof(OsqiOptions, all_table) },
 	{ "root", OSQI_FLAG_STRING, offsetof(OsqiOptions, root) },
+	{ "connect", OSQI_FLAG_STRING, offsetof(OsqiOptions, connect) },
 	{ "timeout", OSQI_FLAG_UINT, offsetof(OsqiOptions, timeout_ms) },
 };
 
@@ -93,6 +96,10 @@ static const gchar osqi_help[] =
         "osq options:\n"
         "  --root PATH          read the host's files under PATH instead of / (for tests)\n"
         "  --timeout MS         stop a statement after MS milliseconds (default: no limit)\n"
+        "  --connect SOCKET     send statements to the osq daemon (osqd) listening on\n"
+        "                       SOCKET instead of running them in this process; output\n"
+        "                       is the same. .schema is not available there yet, .tables\n"
+        "                       lists the daemon's tables\n"
         "\n"
         "  --help               show this text and exit\n"
         "  --version            show the version and exit\n"
@@ -108,6 +115,7 @@ osqi_options_clear(OsqiOptions *options)
 	g_free(options->nullvalue);
 	g_free(options->all_table);
 	g_free(options->root);
+	g_free(options->connect);
 	g_free(options->query);
 }
 
@@ -308,7 +316,8 @@ osqi_complete_cb(gpointer user_data, const gchar *line, gsize cursor, gsize *wor
 {
 	OsqiShell *shell = user_data;
 
-	return osqi_complete(osqd_engine_get_registry(shell->engine), line, cursor, word_start);
+	/* over --connect too: the daemon's built-in tables are this build's */
+	return osqi_complete(osqi_shell_get_registry(shell), line, cursor, word_start);
 }
 
 /* The line editor from osqi-editline.so; NULL (after saying why when the module is missing)
@@ -352,8 +361,13 @@ osqi_run_interactive(OsqiShell *shell, const gchar *program)
 	gint status;
 
 	osqi_shell_catch_interrupts(shell);
-	(void)printf("Using a %svirtual database%s. Need help, type '.help'\n",
-	             bold ? "\033[1m" : "", bold ? "\033[0m" : "");
+	if (shell->client != NULL)
+		(void)printf("Connected to %s%s%s. Need help, type '.help'\n",
+		             bold ? "\033[1m" : "", osq_client_get_socket_path(shell->client),
+		             bold ? "\033[0m" : "");
+	else
+		(void)printf("Using a %svirtual database%s. Need help, type '.help'\n",
+		             bold ? "\033[1m" : "", bold ? "\033[0m" : "");
 	editline = osqi_editline_start(shell, program, &module);
 	if (editline == NULL)
 		return osqi_shell_process_input(shell, osqi_read_prompted, stdin, TRUE);
@@ -391,8 +405,8 @@ osqi_run(OsqiShell *shell, const OsqiOptions *options, const gchar *program)
 	gint status = 0;
 
 	if (options->list_tables || options->all_table != NULL || options->query != NULL) {
-		if (options->list_tables)
-			osqi_commands_print_tables(shell, NULL);
+		if (options->list_tables && !osqi_commands_print_tables(shell, NULL))
+			status = 1;
 		if (options->all_table != NULL &&
 		    !osqi_commands_select_all(shell, options->all_table))
 			status = 1;
@@ -412,7 +426,7 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(OsqdRegistry) registry = NULL;
 	g_autoptr(OsqiShell) shell = NULL;
-	OsqdEngine *engine;
+	OsqdEngine *engine = NULL;
 	gint status;
 
 	if (!osqi_parse_args(&options, argc, argv, &error)) {
@@ -427,14 +441,21 @@ main(int argc, char **argv)
 		(void)printf("osqi version %s\n", OSQ_VERSION);
 		return 0;
 	}
-	registry = osqd_registry_new_builtin();
-	engine = osqd_engine_new(registry, &error);
-	if (engine == NULL) {
+	if (options.connect == NULL) {
+		registry = osqd_registry_new_builtin();
+		engine = osqd_engine_new(registry, &error);
+		if (engine == NULL) {
+			g_printerr("Error: %s\n", error->message);
+			return 1;
+		}
+	}
+	/* over --connect the engine is made only if .disconnect asks for it */
+	shell = osqi_shell_new(engine);
+	osqi_apply_options(shell, &options);
+	if (options.connect != NULL && !osqi_remote_connect(shell, options.connect, &error)) {
 		g_printerr("Error: %s\n", error->message);
 		return 1;
 	}
-	shell = osqi_shell_new(engine);
-	osqi_apply_options(shell, &options);
 	status = osqi_run(shell, &options, argv[0]);
 	(void)fflush(stdout);
 	return status;
