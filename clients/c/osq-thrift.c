@@ -53,9 +53,18 @@ osq_thrift_write_i64(GByteArray *out, gint64 value)
 void
 osq_thrift_write_binary(GByteArray *out, const void *data, gsize len)
 {
-	osq_thrift_write_i32(out, (gint32)len);
+	guint start = out->len;
+	guint8 *p;
+
+	/* one growth for the length and the bytes: this is the hot path of every result */
+	g_byte_array_set_size(out, start + 4 + (guint)len);
+	p = out->data + start;
+	p[0] = (guint8)(len >> 24);
+	p[1] = (guint8)(len >> 16);
+	p[2] = (guint8)(len >> 8);
+	p[3] = (guint8)len;
 	if (len > 0)
-		g_byte_array_append(out, data, (guint)len);
+		memcpy(p + 4, data, len);
 }
 
 void
