@@ -420,6 +420,7 @@ osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name, gint
 static gboolean
 query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 {
+	g_autoptr(GPtrArray) types = NULL;
 	GByteArray *out = state->out;
 	gboolean row = FALSE;
 	gsize count_offset;
@@ -442,10 +443,14 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
 	for (gint i = 0; i < n; i++)
 		osq_thrift_write_string(out, sqlite3_column_name(stmt, i));
-	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
-	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
-	for (gint i = 0; i < n; i++)
-		osq_thrift_write_string(out, osqd_engine_column_type(stmt, i));
+	/* declared types now; an expression's type is that of its first non-NULL value, so the
+	 * types field (3) follows the rows (Thrift readers take fields in any order) */
+	types = g_ptr_array_new_full((guint)n, g_free);
+	for (gint i = 0; i < n; i++) {
+		const gchar *declared = sqlite3_column_decltype(stmt, i);
+		g_ptr_array_add(types, declared != NULL && declared[0] != '\0' ? g_strdup(declared)
+		                                                               : NULL);
+	}
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
 	count_offset = osq_thrift_write_list_begin_deferred(out, OSQ_THRIFT_LIST);
 	while (row) {
@@ -456,6 +461,8 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 			if (query_write_cell(out, stmt, i)) {
 				gint64 cell = (gint64)state->rows * n + i;
 				g_array_append_val(state->null_cells, cell);
+			} else if (types->pdata[i] == NULL) {
+				types->pdata[i] = g_strdup(osqd_engine_column_type(stmt, i));
 			}
 		}
 		state->rows++;
@@ -463,6 +470,10 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 			return FALSE;
 	}
 	osq_thrift_patch_i32(out, count_offset, (gint32)state->rows);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+	for (gint i = 0; i < n; i++)
+		osq_thrift_write_string(out, types->pdata[i] != NULL ? types->pdata[i] : "TEXT");
 	return TRUE;
 }
 

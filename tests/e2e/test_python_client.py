@@ -78,8 +78,7 @@ def test_query_a_table(client):
 
 
 def test_nulls_text_and_empty_results(client):
-    # (an expression column's type comes from its first row's value: the first row of each
-    # column here is not NULL)
+    # (an expression column's type comes from its first non-NULL value)
     sql = ("SELECT 1 AS a, 5 AS b, 'p' AS c UNION ALL SELECT NULL, NULL, '' "
            "UNION ALL SELECT 3, 4, NULL")
     assert client.query(sql, typed=True) == [
@@ -214,7 +213,7 @@ def test_python_m_osq(osqd):
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == [
         {"i": 1, "d": 2.5, "t": "x", "n": None, "big": 9223372036854775807, "neg": -1.0},
-        {"i": 2, "d": 0.5, "t": "y", "n": "3", "big": 0, "neg": 0.0}]
+        {"i": 2, "d": 0.5, "t": "y", "n": 3, "big": 0, "neg": 0.0}]  # n: its first non-NULL
     proc = _run_module(*sock, "SELEC 1")
     assert (proc.returncode, proc.stdout) == (1, "")
     assert proc.stderr == 'Error: near "SELEC": syntax error\n'
