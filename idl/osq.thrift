@@ -7,7 +7,7 @@
 include "osquery.thrift"
 
 namespace py osq.gen.osq
-namespace c_glib Osq
+namespace c_glib OsqWire
 
 // One query's result with what osquery's query() leaves out: column order, column types and
 // NULLs. Values are rendered as osquery renders them (decimal integers, doubles with a decimal
