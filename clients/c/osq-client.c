@@ -5,7 +5,8 @@
  * reply unread (a timeout, a cancel, a malformed or oversized reply, a broken connection)
  * closes the connection, and the next call connects again: the stream is never reused out of
  * step. Replies are parsed from one buffer: the cell texts are copied once into an arena, so a
- * result of N cells costs two allocations, not N.
+ * result of N cells costs two allocations, not N. A query is read page by page (queryStart,
+ * then queryNext until the last page) into that same arena, which grows by doubling.
  */
 #include "config.h"
 
