@@ -21,7 +21,31 @@ struct QueryResult {
   5:list<i64> null_cells,
 }
 
+// One page of a paged query (queryStart, queryNext). The first page carries columns and
+// types (a column's type is its declared type, else the type of its first non-NULL value in
+// the first page, else TEXT: queryTyped's rule); later pages leave them out. null_cells are
+// positions row * n_columns + column within this page. done is true on the last page, which
+// is also the page of any error (status code 1).
+struct QueryPage {
+  1:osquery.ExtensionStatus status,
+  2:list<string> columns,
+  3:list<string> types,
+  4:list<list<string>> rows,
+  5:list<i64> null_cells,
+  6:bool done,
+}
+
 service OsqManager extends osquery.ExtensionManager {
   // query() with ordered, typed columns and NULLs kept, in one round trip.
   QueryResult queryTyped(1:string sql),
+  // Starts a paged query: the first page of at most page_rows rows (0: the daemon's default,
+  // 2000; at most 100000). A single statement stays open on the connection while rows remain
+  // (done false) and the daemon computes the next page before it is asked for; SQL with
+  // several statements is answered in one page, as queryTyped answers it. --query_timeout,
+  // --query_max_rows and --query_max_bytes count for all pages together. Any other call on
+  // the connection (queryStart again too) ends the open query.
+  QueryPage queryStart(1:string sql, 2:i32 page_rows),
+  // The next page of the query queryStart opened; without one, status 1 "no query in
+  // progress" and done true.
+  QueryPage queryNext(),
 }

@@ -42,6 +42,10 @@ OsqColumnType osq_client_column_type_from_string(const gchar *name);
 /* A CALL of @method with no arguments (@sql NULL) or with field 1 = @sql. */
 void osq_client_write_call(GByteArray *out, const gchar *method, gint32 seqid, const gchar *sql);
 
+/* A queryStart CALL: field 1 = @sql, field 2 = @page_rows. */
+void osq_client_write_query_start(GByteArray *out, gint32 seqid, const gchar *sql,
+                                  gint32 page_rows);
+
 /* ---- replies: each parses one whole message of @len bytes ---- */
 
 /* The reply of "ping": fails unless its status code is 0. */
@@ -49,6 +53,18 @@ gboolean osq_client_parse_ping_reply(const guint8 *data, gsize len, gint32 seqid
 /* The reply of "queryTyped". */
 OsqResult *osq_client_parse_query_typed_reply(const guint8 *data, gsize len, gint32 seqid,
                                               GError **error);
+/* One result gathered from QueryPage replies (queryStart, then queryNext until done): the
+ * cells go into one growing arena, NULL positions are moved to the whole result's rows. */
+typedef struct OsqClientPages OsqClientPages;
+OsqClientPages *osq_client_pages_new(void);
+void osq_client_pages_free(OsqClientPages *pages);
+/* Adds the reply of @method (a QueryPage, or with @done NULL a queryTyped QueryResult); a
+ * status other than 0 is an error. *@done tells whether it was the last page. */
+gboolean osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len,
+                                    gint32 seqid, const gchar *method, gboolean *done,
+                                    GError **error);
+/* The result of every page added; @pages is left empty. */
+OsqResult *osq_client_pages_finish(OsqClientPages *pages, GError **error);
 /* The reply of "getQueryColumns": a result with no rows. */
 OsqResult *osq_client_parse_columns_reply(const guint8 *data, gsize len, gint32 seqid,
                                           GError **error);

@@ -224,21 +224,23 @@ write_string_list(GByteArray *out, gint16 id, const gchar *const *values)
 		osq_thrift_write_string(out, values[i]);
 }
 
-/* A queryTyped reply with @n_rows rows of @width values (cells[row * width + c]). */
+/* A reply of @method with a QueryResult (@done < 0) or a QueryPage (done = @done) of @n_rows
+ * rows of @width values (cells[row * width + c]); NULL @columns or @types leave them out. */
 static GByteArray *
-build_typed_reply_width(gint32 seqid, gint32 code, const gchar *message,
-                        const gchar *const *columns, const gchar *const *types,
-                        const gchar *const *cells, guint n_rows, guint width, const gint64 *nulls,
-                        guint n_nulls)
+build_page_reply(const gchar *method, gint done, gint32 seqid, gint32 code, const gchar *message,
+                 const gchar *const *columns, const gchar *const *types, const gchar *const *cells,
+                 guint n_rows, guint width, const gint64 *nulls, guint n_nulls)
 {
 	GByteArray *out = g_byte_array_new();
 
-	osq_thrift_write_message_begin(out, "queryTyped", OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_message_begin(out, method, OSQ_THRIFT_REPLY, seqid);
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 1);
 	write_status(out, code, message);
-	write_string_list(out, 2, columns);
-	write_string_list(out, 3, types);
+	if (columns != NULL)
+		write_string_list(out, 2, columns);
+	if (types != NULL)
+		write_string_list(out, 3, types);
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_LIST, (gint32)n_rows);
 	for (guint r = 0; r < n_rows; r++) {
@@ -250,9 +252,24 @@ build_typed_reply_width(gint32 seqid, gint32 code, const gchar *message,
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, (gint32)n_nulls);
 	for (guint i = 0; i < n_nulls; i++)
 		osq_thrift_write_i64(out, nulls[i]);
+	if (done >= 0) {
+		osq_thrift_write_field_begin(out, OSQ_THRIFT_BOOL, 6);
+		osq_thrift_write_byte(out, done ? 1 : 0);
+	}
 	osq_thrift_write_field_stop(out); /* QueryResult */
 	osq_thrift_write_field_stop(out); /* result struct */
 	return out;
+}
+
+/* A queryTyped reply with @n_rows rows of @width values (cells[row * width + c]). */
+static GByteArray *
+build_typed_reply_width(gint32 seqid, gint32 code, const gchar *message,
+                        const gchar *const *columns, const gchar *const *types,
+                        const gchar *const *cells, guint n_rows, guint width, const gint64 *nulls,
+                        guint n_nulls)
+{
+	return build_page_reply("queryTyped", -1, seqid, code, message, columns, types, cells,
+	                        n_rows, width, nulls, n_nulls);
 }
 
 /* ... with as many values per row as there are columns */
@@ -671,6 +688,101 @@ test_scanner_random(void **state)
 /* ---- osquery's replies ---- */
 
 static void
+test_pages(void **state)
+{
+	const gchar *const columns[] = { "a", "b", NULL };
+	const gchar *const types[] = { "BIGINT", "TEXT", NULL };
+	const gchar *const cells1[] = { "1", "", "2", "two" };
+	const gchar *const cells2[] = { "3", "three", "", "" };
+	const gchar *const cells3[] = { "5", "five" };
+	const gint64 nulls1[] = { 1 };
+	const gint64 nulls2[] = { 2, 3 };
+	g_autoptr(GByteArray) first = build_page_reply("queryStart", 0, 7, 0, "OK", columns, types,
+	                                               cells1, 2, 2, nulls1, 1);
+	g_autoptr(GByteArray) second =
+	        build_page_reply("queryNext", 0, 8, 0, "OK", NULL, NULL, cells2, 2, 2, nulls2, 2);
+	g_autoptr(GByteArray) third =
+	        build_page_reply("queryNext", 1, 9, 0, "OK", NULL, NULL, cells3, 1, 2, NULL, 0);
+	OsqClientPages *pages = osq_client_pages_new();
+	g_autoptr(OsqResult) result = NULL;
+	gboolean done = TRUE;
+	gint64 number = 0;
+
+	assert_true(osq_client_pages_add_reply(pages, first->data, first->len, 7, "queryStart",
+	                                       &done, NULL));
+	assert_false(done);
+	assert_true(osq_client_pages_add_reply(pages, second->data, second->len, 8, "queryNext",
+	                                       &done, NULL));
+	assert_false(done);
+	assert_true(osq_client_pages_add_reply(pages, third->data, third->len, 9, "queryNext",
+	                                       &done, NULL));
+	assert_true(done);
+	result = osq_client_pages_finish(pages, NULL);
+	osq_client_pages_free(pages);
+	assert_non_null(result);
+	assert_int_equal(osq_result_get_n_rows(result), 5);
+	assert_int_equal(osq_result_get_n_columns(result), 2);
+	assert_string_equal(osq_result_get_column_type_name(result, 1), "TEXT");
+	assert_int_equal(osq_result_get_int64(result, 2, 0, &number), OSQ_CLIENT_OK);
+	assert_int_equal(number, 3);
+	assert_string_equal(osq_result_get_text(result, 2, 1), "three");
+	assert_string_equal(osq_result_get_text(result, 4, 1), "five");
+	/* NULL positions count from each page's first row */
+	assert_true(osq_result_is_null(result, 0, 1));
+	assert_false(osq_result_is_null(result, 1, 1));
+	assert_false(osq_result_is_null(result, 2, 1));
+	assert_true(osq_result_is_null(result, 3, 0));
+	assert_true(osq_result_is_null(result, 3, 1));
+	assert_false(osq_result_is_null(result, 4, 0));
+}
+
+static void
+test_pages_errors(void **state)
+{
+	const gchar *const columns[] = { "a", NULL };
+	const gchar *const cells[] = { "1", "2" };
+	const gint64 bad_null[] = { 2 };
+	g_autoptr(GByteArray) first = build_page_reply("queryStart", 0, 7, 0, "OK", columns,
+	                                               columns, cells, 2, 1, NULL, 0);
+	/* a position past this page (it would be row 3 of the whole result) */
+	g_autoptr(GByteArray) out_of_page =
+	        build_page_reply("queryNext", 0, 8, 0, "OK", NULL, NULL, cells, 2, 1, bad_null, 1);
+	g_autoptr(GByteArray) wide =
+	        build_page_reply("queryNext", 0, 8, 0, "OK", NULL, NULL, cells, 1, 2, NULL, 0);
+	g_autoptr(GByteArray) failed = build_page_reply("queryNext", 1, 8, 1, "query timed out",
+	                                                NULL, NULL, NULL, 0, 0, NULL, 0);
+	g_autoptr(GByteArray) no_done = build_page_reply("queryStart", -1, 7, 0, "OK", columns,
+	                                                 columns, cells, 2, 1, NULL, 0);
+	GByteArray *bad[] = { out_of_page, wide, failed };
+	gint codes[] = { OSQ_CLIENT_ERROR_PROTOCOL, OSQ_CLIENT_ERROR_PROTOCOL,
+		         OSQ_CLIENT_ERROR_FAILED };
+	gboolean done = FALSE;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		OsqClientPages *pages = osq_client_pages_new();
+		assert_true(osq_client_pages_add_reply(pages, first->data, first->len, 7,
+		                                       "queryStart", &done, NULL));
+		assert_false(osq_client_pages_add_reply(pages, bad[i]->data, bad[i]->len, 8,
+		                                        "queryNext", &done, &error));
+		assert_non_null(error);
+		assert_int_equal(error->code, codes[i]);
+		osq_client_pages_free(pages);
+	}
+	/* a page without done ends the query */
+	{
+		OsqClientPages *pages = osq_client_pages_new();
+		g_autoptr(OsqResult) result = NULL;
+		assert_true(osq_client_pages_add_reply(pages, no_done->data, no_done->len, 7,
+		                                       "queryStart", &done, NULL));
+		assert_true(done);
+		result = osq_client_pages_finish(pages, NULL);
+		assert_int_equal(osq_result_get_n_rows(result), 2);
+		osq_client_pages_free(pages);
+	}
+}
+
+static void
 test_untyped(void **state)
 {
 	const gchar *const column_rows[] = { "pid",  "BIGINT", NULL,     "name", "TEXT",
@@ -963,6 +1075,103 @@ reply_typed(const gchar *method, gint32 seqid)
 	return build_typed_reply(seqid, 0, "OK", columns, types, cells, 1, NULL, 0);
 }
 
+static GByteArray *
+reply_page(const gchar *method, gint32 seqid)
+{
+	const gchar *const columns[] = { "one", NULL };
+	const gchar *const types[] = { "INTEGER", NULL };
+	const gchar *const cells[] = { "1" };
+
+	return build_page_reply(method, 1, seqid, 0, "OK", columns, types, cells, 1, 1, NULL, 0);
+}
+
+static GByteArray *
+reply_page_first(const gchar *method, gint32 seqid)
+{
+	const gchar *const columns[] = { "n", NULL };
+	const gchar *const types[] = { "BIGINT", NULL };
+	const gchar *const cells[] = { "1", "" };
+	const gint64 nulls[] = { 1 };
+
+	return build_page_reply(method, 0, seqid, 0, "OK", columns, types, cells, 2, 1, nulls, 1);
+}
+
+static GByteArray *
+reply_page_more(const gchar *method, gint32 seqid)
+{
+	const gchar *const cells[] = { "3", "" };
+	const gint64 nulls[] = { 1 };
+
+	return build_page_reply(method, 0, seqid, 0, "OK", NULL, NULL, cells, 2, 1, nulls, 1);
+}
+
+static GByteArray *
+reply_page_last(const gchar *method, gint32 seqid)
+{
+	const gchar *const cells[] = { "5" };
+
+	return build_page_reply(method, 1, seqid, 0, "OK", NULL, NULL, cells, 1, 1, NULL, 0);
+}
+
+static void
+test_io_paging(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_REPLY, "queryStart", reply_page_first },
+		{ SERVER_REPLY, "queryNext", reply_page_more },
+		{ SERVER_REPLY, "queryNext", reply_page_last },
+		{ SERVER_REPLY, "queryStart", reply_page },
+	};
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 5000, &error);
+	OsqResult *result = NULL;
+	gint64 number = 0;
+
+	assert_int_equal(osq_client_query(client, "SELECT n FROM t", &result, &error),
+	                 OSQ_CLIENT_OK);
+	assert_null(error);
+	assert_int_equal(osq_result_get_n_rows(result), 5);
+	assert_int_equal(osq_result_get_int64(result, 2, 0, &number), OSQ_CLIENT_OK);
+	assert_int_equal(number, 3);
+	assert_true(osq_result_is_null(result, 1, 0));
+	assert_true(osq_result_is_null(result, 3, 0));
+	assert_false(osq_result_is_null(result, 4, 0));
+	assert_string_equal(osq_result_get_text(result, 4, 0), "5");
+	osq_result_free(result);
+	assert_int_equal(osq_client_query(client, "SELECT 1", &result, &error), OSQ_CLIENT_OK);
+	assert_int_equal(osq_result_get_n_rows(result), 1);
+	osq_result_free(result);
+	osq_client_free(client);
+	server_stop(server);
+}
+
+static void
+test_io_paging_fallback(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_REPLY, "queryStart", reply_unknown_method },
+		{ SERVER_REPLY, "queryTyped", reply_typed },
+		/* known now: queryTyped straight away */
+		{ SERVER_REPLY, "queryTyped", reply_typed },
+	};
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 5000, &error);
+	OsqResult *result = NULL;
+
+	for (guint i = 0; i < 2; i++) {
+		assert_int_equal(osq_client_query(client, "SELECT 1", &result, &error),
+		                 OSQ_CLIENT_OK);
+		assert_null(error);
+		assert_true(osq_client_is_typed(client));
+		assert_string_equal(osq_result_get_text(result, 0, 0), "1");
+		osq_result_free(result);
+	}
+	osq_client_free(client);
+	server_stop(server);
+}
+
 static void
 test_io_timeout_reconnect(void **state)
 {
@@ -970,13 +1179,13 @@ test_io_timeout_reconnect(void **state)
 		{ SERVER_SILENT, "ping", NULL },
 		{ SERVER_NEW_CONNECTION, NULL, NULL },
 		{ SERVER_REPLY, "ping", reply_ping },
-		{ SERVER_HALF, "queryTyped", reply_typed },
+		{ SERVER_HALF, "queryStart", reply_page },
 		{ SERVER_NEW_CONNECTION, NULL, NULL },
 		{ SERVER_REPLY, "ping", reply_ping_wrong_seqid },
 		{ SERVER_NEW_CONNECTION, NULL, NULL },
-		{ SERVER_HANG_UP, "queryTyped", NULL },
+		{ SERVER_HANG_UP, "queryStart", NULL },
 		{ SERVER_NEW_CONNECTION, NULL, NULL },
-		{ SERVER_REPLY, "queryTyped", reply_typed },
+		{ SERVER_REPLY, "queryStart", reply_page },
 	};
 	Server *server = server_start(steps, G_N_ELEMENTS(steps));
 	OsqClientError *error = NULL;
@@ -1021,10 +1230,11 @@ static void
 test_io_fallback(void **state)
 {
 	const ServerStep steps[] = {
+		{ SERVER_REPLY, "queryStart", reply_unknown_method },
 		{ SERVER_REPLY, "queryTyped", reply_unknown_method },
 		{ SERVER_REPLY, "getQueryColumns", reply_columns },
 		{ SERVER_REPLY, "query", reply_query },
-		/* known now: no queryTyped any more */
+		/* known now: no queryStart or queryTyped any more */
 		{ SERVER_REPLY, "getQueryColumns", reply_columns },
 		{ SERVER_REPLY, "query", reply_query },
 	};
@@ -1064,9 +1274,9 @@ static void
 test_io_cancel(void **state)
 {
 	const ServerStep steps[] = {
-		{ SERVER_SILENT, "queryTyped", NULL },
+		{ SERVER_SILENT, "queryStart", NULL },
 		{ SERVER_NEW_CONNECTION, NULL, NULL },
-		{ SERVER_REPLY, "queryTyped", reply_typed },
+		{ SERVER_REPLY, "queryStart", reply_page },
 	};
 	Server *server = server_start(steps, G_N_ELEMENTS(steps));
 	OsqClientError *error = NULL;
@@ -1077,7 +1287,7 @@ test_io_cancel(void **state)
 	/* no timeout: only the cancel from the other thread ends the call */
 	assert_int_equal(osq_client_query(client, "SELECT 1", &result, &error),
 	                 OSQ_CLIENT_ERROR_CANCELLED);
-	assert_string_equal(error->message, "the 'queryTyped' call was cancelled");
+	assert_string_equal(error->message, "the 'queryStart' call was cancelled");
 	g_clear_pointer(&error, osq_client_error_free);
 	g_thread_join(thread);
 	assert_false(osq_client_is_connected(client));
@@ -1120,6 +1330,8 @@ main(void)
 		cmocka_unit_test(test_scanner_random), cmocka_unit_test(test_untyped),
 		cmocka_unit_test(test_extensions),     cmocka_unit_test(test_io_timeout_reconnect),
 		cmocka_unit_test(test_io_fallback),    cmocka_unit_test(test_io_cancel),
+		cmocka_unit_test(test_pages),          cmocka_unit_test(test_pages_errors),
+		cmocka_unit_test(test_io_paging),      cmocka_unit_test(test_io_paging_fallback),
 		cmocka_unit_test(test_connect_errors),
 	};
 

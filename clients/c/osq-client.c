@@ -5,7 +5,8 @@
  * reply unread (a timeout, a cancel, a malformed or oversized reply, a broken connection)
  * closes the connection, and the next call connects again: the stream is never reused out of
  * step. Replies are parsed from one buffer: the cell texts are copied once into an arena, so a
- * result of N cells costs two allocations, not N.
+ * result of N cells costs two allocations, not N. A query is read page by page (queryStart,
+ * then queryNext until the last page) into that same arena, which grows by doubling.
  */
 #include "config.h"
 
@@ -21,6 +22,9 @@
 #include "osq-error.h"
 
 #define OSQ_CLIENT_RECV_CHUNK (64 * 1024)
+/* rows per queryStart page: small enough that the daemon's next page overlaps our parsing,
+ * large enough that round trips stay cheap (measured with bench/client_query.py) */
+#define OSQ_CLIENT_PAGE_ROWS 2000
 
 /* the daemon's status codes are OsqError values; the public enum repeats them */
 G_STATIC_ASSERT((int)OSQ_CLIENT_ERROR_FAILED == (int)OSQ_ERROR_FAILED);
@@ -37,6 +41,7 @@ struct OsqClient {
 	gint cancelled; /* atomic */
 	gint32 seqid;
 	gboolean typed_unsupported;
+	gboolean paging_unsupported; /* the daemon does not know queryStart */
 	GByteArray *out;
 	GByteArray *in;
 };
@@ -133,6 +138,17 @@ osq_client_write_call(GByteArray *out, const gchar *method, gint32 seqid, const 
 		osq_thrift_write_field_begin(out, OSQ_THRIFT_STRING, 1);
 		osq_thrift_write_string(out, sql);
 	}
+	osq_thrift_write_field_stop(out);
+}
+
+void
+osq_client_write_query_start(GByteArray *out, gint32 seqid, const gchar *sql, gint32 page_rows)
+{
+	osq_thrift_write_message_begin(out, "queryStart", OSQ_THRIFT_CALL, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(out, sql);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I32, 2);
+	osq_thrift_write_i32(out, page_rows);
 	osq_thrift_write_field_stop(out);
 }
 
@@ -452,7 +468,7 @@ client_read_rows(OsqThriftReader *reader, OsqClientCells *cells, GError **error)
 			                    "queryTyped cells are not strings");
 			return FALSE;
 		}
-		if (r == 0) {
+		if (cells->n_rows == 0) {
 			/* bounded by the bytes left, so a lying count cannot reserve much */
 			gsize reserve = MIN((gsize)n_rows * width, (reader->len - reader->pos) / 4);
 			GArray *offsets =
@@ -462,10 +478,10 @@ client_read_rows(OsqThriftReader *reader, OsqClientCells *cells, GError **error)
 			cells->offsets = offsets;
 			cells->width = width;
 		} else if (width != cells->width) {
-			g_set_error(
-			        error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL,
-			        "queryTyped row %u has %u values, the first had %" G_GSIZE_FORMAT,
-			        r, width, cells->width);
+			g_set_error(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL,
+			            "queryTyped row %" G_GSIZE_FORMAT
+			            " has %u values, the first had %" G_GSIZE_FORMAT,
+			            cells->n_rows, width, cells->width);
 			return FALSE;
 		}
 		if (!client_read_row_cells(reader, cells, width, error))
@@ -544,61 +560,156 @@ client_result_from_cells(GPtrArray *names, GPtrArray *types, OsqClientCells *cel
 	return g_steal_pointer(&result);
 }
 
-OsqResult *
-osq_client_parse_query_typed_reply(const guint8 *data, gsize len, gint32 seqid, GError **error)
+/* A result read from one queryTyped reply or several QueryPage replies. */
+struct OsqClientPages {
+	GPtrArray *names;
+	GPtrArray *types;
+	OsqClientCells cells;
+	gboolean started; /* a page was added */
+};
+
+OsqClientPages *
+osq_client_pages_new(void)
+{
+	OsqClientPages *pages = g_new0(OsqClientPages, 1);
+	gsize zero = 0;
+
+	pages->names = g_ptr_array_new_with_free_func(g_free);
+	pages->types = g_ptr_array_new_with_free_func(g_free);
+	pages->cells.offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+	pages->cells.nulls = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_array_append_val(pages->cells.offsets, zero);
+	return pages;
+}
+
+void
+osq_client_pages_free(OsqClientPages *pages)
+{
+	if (pages == NULL)
+		return;
+	g_ptr_array_unref(pages->names);
+	g_ptr_array_unref(pages->types);
+	client_cells_clear(&pages->cells);
+	g_free(pages);
+}
+
+/* Room for every cell of a message of @len bytes (each costs at least its 4-byte length on
+ * the wire, which pays for its NUL): grown by doubling, so pages cost amortized O(1) copies. */
+static void
+client_pages_reserve(OsqClientPages *pages, gsize len)
+{
+	OsqClientCells *cells = &pages->cells;
+	gsize need = cells->arena_len + len + 1;
+
+	if (need <= cells->arena_size)
+		return;
+	cells->arena_size = cells->arena == NULL ? need : MAX(cells->arena_size * 2, need);
+	cells->arena = g_realloc(cells->arena, cells->arena_size);
+}
+
+gboolean
+osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len, gint32 seqid,
+                           const gchar *method, gboolean *done, GError **error)
 {
 	OsqThriftReader reader;
+	OsqClientCells *cells = &pages->cells;
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) types = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) nulls = g_array_new(FALSE, FALSE, sizeof(gint64));
 	g_autofree gchar *message = NULL;
-	g_auto(OsqClientCells) cells = { 0 };
+	gsize base_rows = cells->n_rows;
+	gsize page_cells;
 	gint32 code = 0;
-	gboolean have_status = FALSE;
+	gboolean have_status = FALSE, have_rows = FALSE, have_nulls = FALSE, have_done = FALSE;
+	gboolean first = !pages->started;
 
-	if (!client_reply_begin(&reader, data, len, "queryTyped", seqid, error) ||
-	    !client_reply_find_success(&reader, OSQ_THRIFT_STRUCT, "queryTyped", error))
-		return NULL;
-	cells.arena_size = len + 1;
-	cells.arena = g_malloc(cells.arena_size);
-	cells.offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
-	cells.nulls = g_array_new(FALSE, FALSE, sizeof(gint64));
-	g_array_append_val(cells.offsets, cells.arena_len);
+	if (!client_reply_begin(&reader, data, len, method, seqid, error) ||
+	    !client_reply_find_success(&reader, OSQ_THRIFT_STRUCT, method, error))
+		return FALSE;
+	client_pages_reserve(pages, len);
 	for (;;) {
 		OsqThriftType field;
 		gint16 id;
 		GError *codec_error = NULL;
 		gboolean ok = TRUE;
 		if (!osq_thrift_read_field_begin(&reader, &field, &id, &codec_error))
-			return client_protocol_error(error, codec_error, "queryTyped"), NULL;
+			return client_protocol_error(error, codec_error, method);
 		if (field == OSQ_THRIFT_STOP)
 			break;
 		if (id == 1 && field == OSQ_THRIFT_STRUCT) {
 			have_status = TRUE;
-			ok = client_read_status(&reader, &code, &message, "queryTyped", error);
+			ok = client_read_status(&reader, &code, &message, method, error);
 		} else if (id == 2 && field == OSQ_THRIFT_LIST && names->len == 0) {
-			ok = client_read_string_list(&reader, names, "queryTyped", error);
+			ok = client_read_string_list(&reader, names, method, error);
 		} else if (id == 3 && field == OSQ_THRIFT_LIST && types->len == 0) {
-			ok = client_read_string_list(&reader, types, "queryTyped", error);
-		} else if (id == 4 && field == OSQ_THRIFT_LIST && cells.n_rows == 0) {
-			ok = client_read_rows(&reader, &cells, error);
-		} else if (id == 5 && field == OSQ_THRIFT_LIST && cells.nulls->len == 0) {
-			ok = client_read_null_cells(&reader, cells.nulls, error);
+			ok = client_read_string_list(&reader, types, method, error);
+		} else if (id == 4 && field == OSQ_THRIFT_LIST && !have_rows) {
+			have_rows = TRUE;
+			ok = client_read_rows(&reader, cells, error);
+		} else if (id == 5 && field == OSQ_THRIFT_LIST && !have_nulls) {
+			have_nulls = TRUE;
+			ok = client_read_null_cells(&reader, nulls, error);
+		} else if (id == 6 && field == OSQ_THRIFT_BOOL && done != NULL) {
+			guint8 value = 0;
+			if (!osq_thrift_read_byte(&reader, &value, &codec_error))
+				return client_protocol_error(error, codec_error, method);
+			have_done = TRUE;
+			*done = value != 0;
 		} else if (!osq_thrift_skip(&reader, field, &codec_error)) {
-			return client_protocol_error(error, codec_error, "queryTyped"), NULL;
+			return client_protocol_error(error, codec_error, method);
 		}
 		if (!ok)
-			return NULL;
+			return FALSE;
 	}
-	if (!client_reply_end(&reader, "queryTyped", error))
-		return NULL;
+	if (!client_reply_end(&reader, method, error))
+		return FALSE;
 	if (!have_status) {
-		g_set_error_literal(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL,
-		                    "the daemon's queryTyped reply has no status");
-		return NULL;
+		g_set_error(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL,
+		            "the daemon's %s reply has no status", method);
+		return FALSE;
 	}
 	if (!client_status_check(code, message, error))
+		return FALSE;
+	/* a page without done ends the query rather than asking forever */
+	if (done != NULL && !have_done)
+		*done = TRUE;
+	if (first) {
+		g_ptr_array_extend_and_steal(pages->names, g_steal_pointer(&names));
+		g_ptr_array_extend_and_steal(pages->types, g_steal_pointer(&types));
+		pages->started = TRUE;
+	}
+	/* NULL positions count from this page's first row */
+	page_cells = (cells->n_rows - base_rows) * pages->names->len;
+	for (guint i = 0; i < nulls->len; i++) {
+		gint64 cell = g_array_index(nulls, gint64, i);
+		if (cell < 0 || (guint64)cell >= page_cells) {
+			g_set_error(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL,
+			            "%s names NULL cell %" G_GINT64_FORMAT " of %" G_GSIZE_FORMAT,
+			            method, cell, page_cells);
+			return FALSE;
+		}
+		cell += (gint64)(base_rows * pages->names->len);
+		g_array_append_val(cells->nulls, cell);
+	}
+	return TRUE;
+}
+
+OsqResult *
+osq_client_pages_finish(OsqClientPages *pages, GError **error)
+{
+	return client_result_from_cells(pages->names, pages->types, &pages->cells, error);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqClientPages, osq_client_pages_free)
+
+OsqResult *
+osq_client_parse_query_typed_reply(const guint8 *data, gsize len, gint32 seqid, GError **error)
+{
+	g_autoptr(OsqClientPages) pages = osq_client_pages_new();
+
+	if (!osq_client_pages_add_reply(pages, data, len, seqid, "queryTyped", NULL, error))
 		return NULL;
-	return client_result_from_cells(names, types, &cells, error);
+	return osq_client_pages_finish(pages, error);
 }
 
 /* ExtensionResponse {1: status, 2: list<map<string,string>>}: checks the status and leaves
@@ -1350,8 +1461,8 @@ client_receive(OsqClient *client, gint64 deadline, gsize *length, GError **error
 /* Sends one call and reads its reply into client->in; *@seqid is the call's sequence id.
  * On failure the connection is closed. */
 static gboolean
-client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 deadline,
-            gint32 *seqid, gsize *length, GError **error)
+client_call_full(OsqClient *client, const gchar *method, const gchar *sql, gint32 page_rows,
+                 gint64 deadline, gint32 *seqid, gsize *length, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 
@@ -1362,7 +1473,10 @@ client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 dea
 	*seqid = client->seqid;
 	g_byte_array_set_size(client->out, 0);
 	g_byte_array_set_size(client->in, 0);
-	osq_client_write_call(client->out, method, *seqid, sql);
+	if (page_rows >= 0)
+		osq_client_write_query_start(client->out, *seqid, sql, page_rows);
+	else
+		osq_client_write_call(client->out, method, *seqid, sql);
 	if (!client_send(client, deadline, &error_local) ||
 	    !client_receive(client, deadline, length, &error_local)) {
 		client_disconnect(client);
@@ -1384,6 +1498,13 @@ client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 dea
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean
+client_call(OsqClient *client, const gchar *method, const gchar *sql, gint64 deadline,
+            gint32 *seqid, gsize *length, GError **error)
+{
+	return client_call_full(client, method, sql, -1, deadline, seqid, length, error);
 }
 
 /* After a reply failed to parse: a protocol error leaves the stream in doubt (e.g. a reply to
@@ -1556,6 +1677,35 @@ client_query_untyped(OsqClient *client, const gchar *sql, gint64 deadline, GErro
 	return result;
 }
 
+/* osq's paged way: queryStart, then queryNext until the last page; the daemon computes each
+ * page while the previous one is parsed here. */
+static OsqResult *
+client_query_paged(OsqClient *client, const gchar *sql, gint64 deadline, GError **error)
+{
+	g_autoptr(OsqClientPages) pages = osq_client_pages_new();
+	const gchar *method = "queryStart";
+	gboolean done = FALSE;
+	gint32 seqid;
+	gsize length;
+
+	if (!client_call_full(client, method, sql, OSQ_CLIENT_PAGE_ROWS, deadline, &seqid, &length,
+	                      error))
+		return NULL;
+	for (;;) {
+		if (!osq_client_pages_add_reply(pages, client->in->data, length, seqid, method,
+		                                &done, error)) {
+			client_after_parse_error(client, *error);
+			return NULL;
+		}
+		if (done)
+			break;
+		method = "queryNext";
+		if (!client_call(client, method, NULL, deadline, &seqid, &length, error))
+			return NULL;
+	}
+	return osq_client_pages_finish(pages, error);
+}
+
 static OsqResult *
 client_query(OsqClient *client, const gchar *sql, GError **error)
 {
@@ -1565,6 +1715,19 @@ client_query(OsqClient *client, const gchar *sql, GError **error)
 	gint32 seqid;
 	gsize length;
 
+	if (!client->paging_unsupported && !client->typed_unsupported) {
+		result = client_query_paged(client, sql, deadline, &error_local);
+		if (result != NULL)
+			return result;
+		if (!g_error_matches(error_local, OSQ_CLIENT_ERROR,
+		                     OSQ_CLIENT_ERROR_UNKNOWN_METHOD)) {
+			g_propagate_error(error, g_steal_pointer(&error_local));
+			return NULL;
+		}
+		/* an older osqd, or osquery: remembered for this connection's client */
+		client->paging_unsupported = TRUE;
+		g_clear_error(&error_local);
+	}
 	if (client->typed_unsupported)
 		return client_query_untyped(client, sql, deadline, error);
 	if (!client_call(client, "queryTyped", sql, deadline, &seqid, &length, error))

@@ -115,8 +115,10 @@ OSQ_PUBLIC void osq_client_cancel(OsqClient *client);
 
 OSQ_PUBLIC int osq_client_ping(OsqClient *client, OsqClientError **error);
 
-/* Runs @sql and returns its rows with column names, types and NULLs. Uses osq's queryTyped;
- * an osquery daemon does not have it, and then osquery's getQueryColumns + query are used:
+/* Runs @sql and returns its rows with column names, types and NULLs. Uses osq's paged
+ * queryStart/queryNext (the daemon computes the next page while this one is parsed), or
+ * queryTyped with an osqd that lacks them; an osquery daemon has neither, and then osquery's
+ * getQueryColumns + query are used:
  * values are the same text, but osquery sends a NULL as "", so in that case an empty value of
  * a non-TEXT column reads as NULL. A failing query returns its status code (usually
  * OSQ_CLIENT_ERROR_FAILED) and the daemon's message. */

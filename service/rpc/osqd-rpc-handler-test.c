@@ -2,7 +2,8 @@
  *
  * Handler tests without sockets: osquery's byte-exact frames in, the exact replies out; then
  * every method's reply decoded and checked (value rendering, several statements, errors, caps,
- * timeouts, access to shutdown, queryTyped's NULL positions).
+ * timeouts, access to shutdown, queryTyped's NULL positions), and queryStart/queryNext paging
+ * with read-ahead driven by hand.
  */
 #include "config.h"
 
@@ -535,6 +536,346 @@ test_query_typed(void **state)
 	assert_int_equal(g_array_index(nulls, gint64, 2), 5);
 }
 
+/* ---- paging ---- */
+
+typedef struct {
+	gint32 code;
+	gchar *message;
+	GPtrArray *columns;
+	GPtrArray *types;
+	GPtrArray *cells; /* all cells, row by row */
+	GArray *nulls;    /* gint64 */
+	guint n_rows;
+	gboolean done;
+	gboolean have_done;
+} Page;
+
+static void
+page_free(Page *page)
+{
+	g_free(page->message);
+	g_ptr_array_unref(page->columns);
+	g_ptr_array_unref(page->types);
+	g_ptr_array_unref(page->cells);
+	g_array_unref(page->nulls);
+	g_free(page);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Page, page_free)
+
+static Page *
+decode_page(GByteArray *reply, const gchar *method)
+{
+	Page *page = g_new0(Page, 1);
+	OsqThriftReader reader;
+	OsqThriftType type, element;
+	guint32 n, m;
+	gint16 id;
+
+	page->code = -1;
+	page->columns = g_ptr_array_new_with_free_func(g_free);
+	page->types = g_ptr_array_new_with_free_func(g_free);
+	page->cells = g_ptr_array_new_with_free_func(g_free);
+	page->nulls = g_array_new(FALSE, FALSE, sizeof(gint64));
+	osq_thrift_reader_init(&reader, reply->data, reply->len);
+	read_header(&reader, method);
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(id, 0);
+	for (;;) {
+		assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+		if (type == OSQ_THRIFT_STOP)
+			break;
+		if (id == 1) {
+			read_status(&reader, &page->code, &page->message);
+			continue;
+		}
+		if (id == 6) {
+			guint8 done;
+			assert_int_equal(type, OSQ_THRIFT_BOOL);
+			assert_true(osq_thrift_read_byte(&reader, &done, NULL));
+			page->done = done != 0;
+			page->have_done = TRUE;
+			continue;
+		}
+		assert_true(osq_thrift_read_list_begin(&reader, &element, &n, NULL));
+		if (id == 4)
+			page->n_rows = n;
+		for (guint32 i = 0; i < n; i++) {
+			gchar *text = NULL;
+			gint64 cell;
+			switch (id) {
+			case 2:
+			case 3:
+				assert_true(osq_thrift_read_string(&reader, &text, NULL));
+				g_ptr_array_add(id == 2 ? page->columns : page->types, text);
+				break;
+			case 4:
+				assert_true(
+				        osq_thrift_read_list_begin(&reader, &element, &m, NULL));
+				for (guint32 j = 0; j < m; j++) {
+					assert_true(osq_thrift_read_string(&reader, &text, NULL));
+					g_ptr_array_add(page->cells, text);
+				}
+				break;
+			default:
+				assert_true(osq_thrift_read_i64(&reader, &cell, NULL));
+				g_array_append_val(page->nulls, cell);
+			}
+		}
+	}
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(type, OSQ_THRIFT_STOP);
+	assert_int_equal(reader.pos, reply->len);
+	assert_true(page->have_done);
+	return page;
+}
+
+static Page *
+query_start(Fixture *fixture, const gchar *sql, gint32 page_rows)
+{
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autoptr(GByteArray) reply = g_byte_array_new();
+	g_autoptr(GError) error = NULL;
+
+	osq_thrift_write_message_begin(in, "queryStart", OSQ_THRIFT_CALL, 9);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(in, sql);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_I32, 2);
+	osq_thrift_write_i32(in, page_rows);
+	osq_thrift_write_field_stop(in);
+	if (!osqd_rpc_session_handle(fixture->session, in->data, in->len, reply, &error))
+		fail_msg("%s", error->message);
+	return decode_page(reply, "queryStart");
+}
+
+static Page *
+query_next(Fixture *fixture)
+{
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autoptr(GByteArray) reply = g_byte_array_new();
+	g_autoptr(GError) error = NULL;
+
+	osq_thrift_write_message_begin(in, "queryNext", OSQ_THRIFT_CALL, 10);
+	osq_thrift_write_field_stop(in);
+	if (!osqd_rpc_session_handle(fixture->session, in->data, in->len, reply, &error))
+		fail_msg("%s", error->message);
+	return decode_page(reply, "queryNext");
+}
+
+#define SERIES(n) "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT " n ") "
+
+static void
+test_paging_boundaries(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) empty = query_start(fixture, "SELECT 1 AS a WHERE 0", 3);
+	g_autoptr(Page) exact = NULL;
+	g_autoptr(Page) after = NULL;
+	g_autoptr(Page) blank = NULL;
+
+	assert_int_equal(empty->code, 0);
+	assert_true(empty->done);
+	assert_int_equal(empty->n_rows, 0);
+	assert_int_equal(empty->columns->len, 1);
+	assert_string_equal(empty->types->pdata[0], "TEXT");
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+
+	/* exactly one page: done without an empty page after it */
+	exact = query_start(fixture, SERIES("3") "SELECT x FROM c", 3);
+	assert_int_equal(exact->code, 0);
+	assert_int_equal(exact->n_rows, 3);
+	assert_true(exact->done);
+	assert_string_equal(exact->types->pdata[0], "BIGINT");
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+	after = query_next(fixture);
+	assert_int_equal(after->code, 1);
+	assert_true(after->done);
+	assert_string_equal(after->message, "no query in progress");
+
+	/* only blanks and comments: an empty last page */
+	blank = query_start(fixture, " ; -- nothing\n", 0);
+	assert_int_equal(blank->code, 0);
+	assert_true(blank->done);
+	assert_int_equal(blank->columns->len, 0);
+}
+
+static void
+test_paging_pages(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) first = query_start(
+	        fixture,
+	        SERIES("7") "SELECT x, CASE x % 2 WHEN 0 THEN NULL ELSE 'odd' END AS o FROM c", 3);
+	g_autoptr(Page) second = NULL;
+	g_autoptr(Page) third = NULL;
+
+	assert_int_equal(first->code, 0);
+	assert_false(first->done);
+	assert_int_equal(first->n_rows, 3);
+	assert_int_equal(first->columns->len, 2);
+	assert_string_equal(first->columns->pdata[1], "o");
+	assert_string_equal(first->types->pdata[1], "TEXT");
+	/* row 1 (x = 2) is NULL in column o */
+	assert_int_equal(first->nulls->len, 1);
+	assert_int_equal(g_array_index(first->nulls, gint64, 0), 3);
+
+	/* read-ahead: the next page is computed before it is asked for */
+	assert_true(osqd_rpc_session_has_work(fixture->session));
+	osqd_rpc_session_work(fixture->session);
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+	second = query_next(fixture);
+	assert_int_equal(second->code, 0);
+	assert_false(second->done);
+	assert_int_equal(second->n_rows, 3);
+	assert_int_equal(second->columns->len, 0);
+	assert_int_equal(second->types->len, 0);
+	assert_string_equal(second->cells->pdata[0], "4");
+	/* x = 4 and x = 6: rows 0 and 2 of this page */
+	assert_int_equal(second->nulls->len, 2);
+	assert_int_equal(g_array_index(second->nulls, gint64, 0), 1);
+	assert_int_equal(g_array_index(second->nulls, gint64, 1), 5);
+
+	/* without read-ahead the page is computed on request */
+	third = query_next(fixture);
+	assert_int_equal(third->code, 0);
+	assert_true(third->done);
+	assert_int_equal(third->n_rows, 1);
+	assert_string_equal(third->cells->pdata[0], "7");
+	assert_int_equal(third->nulls->len, 0);
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+}
+
+static void
+test_paging_statements(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) multi =
+	        query_start(fixture, "SELECT 1 AS a; SELECT 2 AS b UNION ALL SELECT NULL", 1);
+	g_autoptr(Page) bad = query_start(fixture, "SELECT 1; SELEC 2", 1);
+	g_autoptr(Page) error = query_start(fixture, "SELECT nope FROM nowhere", 1);
+	g_autoptr(Page) write = query_start(fixture, "CREATE TEMP TABLE t(x)", 1);
+	g_autoptr(Page) denied = query_start(fixture, "CREATE TABLE main.t(x)", 1);
+
+	/* several statements: queryTyped's answer, all rows in one last page */
+	assert_int_equal(multi->code, 0);
+	assert_true(multi->done);
+	assert_int_equal(multi->n_rows, 2);
+	assert_string_equal(multi->columns->pdata[0], "b");
+	assert_string_equal(multi->types->pdata[0], "BIGINT");
+	assert_int_equal(multi->nulls->len, 1);
+	assert_int_equal(g_array_index(multi->nulls, gint64, 0), 1);
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+	assert_int_equal(bad->code, 1);
+	assert_true(bad->done);
+	assert_int_equal(error->code, 1);
+	assert_true(error->done);
+	assert_non_null(strstr(error->message, "no such table"));
+	/* a statement without result columns runs to its end: one empty page */
+	assert_int_equal(write->code, 0);
+	assert_true(write->done);
+	assert_int_equal(write->columns->len, 0);
+	assert_int_equal(denied->code, 1);
+	assert_true(denied->done);
+}
+
+static void
+test_paging_caps(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) first = query_start(fixture, SERIES("1001") "SELECT x FROM c", 400);
+	g_autoptr(Page) second = NULL;
+	g_autoptr(Page) third = NULL;
+	g_autoptr(Page) big = NULL;
+	g_autoptr(Page) big_next = NULL;
+	g_autoptr(Page) big_last = NULL;
+
+	/* --query_max_rows (1000) counts all pages */
+	assert_int_equal(first->code, 0);
+	osqd_rpc_session_work(fixture->session);
+	second = query_next(fixture);
+	assert_int_equal(second->code, 0);
+	assert_false(second->done);
+	osqd_rpc_session_work(fixture->session);
+	third = query_next(fixture);
+	assert_int_equal(third->code, 1);
+	assert_true(third->done);
+	assert_non_null(strstr(third->message, "--query_max_rows"));
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+
+	/* --query_max_bytes (1 MiB) too: 3 pages of 400 KB cannot all pass */
+	big = query_start(fixture, SERIES("5") "SELECT hex(zeroblob(200 * 1024)) AS z FROM c", 1);
+	if (big->code != 0)
+		fail_msg("%s", big->message);
+	big_next = query_next(fixture);
+	assert_int_equal(big_next->code, 0);
+	big_last = query_next(fixture);
+	assert_int_equal(big_last->code, 1);
+	assert_true(big_last->done);
+	assert_non_null(strstr(big_last->message, "--query_max_bytes"));
+}
+
+static void
+test_paging_timeout(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) first = query_start(fixture, SERIES("100") "SELECT x FROM c", 10);
+	g_autoptr(Page) next = NULL;
+
+	assert_int_equal(first->code, 0);
+	assert_false(first->done);
+	/* the deadline (100 ms) is the whole cursor's */
+	g_usleep(150 * 1000);
+	next = query_next(fixture);
+	assert_int_equal(next->code, 1);
+	assert_true(next->done);
+	assert_string_equal(next->message,
+	                    "query timed out after 100 ms (the limit set by --query_timeout)");
+}
+
+static void
+test_paging_closed_by_other_calls(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) first = query_start(fixture, SERIES("10") "SELECT x FROM c", 2);
+	g_autoptr(GByteArray) ping = NULL;
+	g_autoptr(Page) none = NULL;
+	g_autoptr(Page) again = NULL;
+	g_autoptr(Page) restart = NULL;
+	g_autoptr(Page) next = NULL;
+
+	assert_false(first->done);
+	osqd_rpc_session_work(fixture->session);
+	ping = roundtrip_hex(fixture, PING_CALL);
+	assert_reply_hex(ping, PING_REPLY);
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+	none = query_next(fixture);
+	assert_int_equal(none->code, 1);
+	assert_string_equal(none->message, "no query in progress");
+
+	/* queryStart again replaces the open cursor */
+	again = query_start(fixture, SERIES("10") "SELECT x FROM c", 2);
+	assert_false(again->done);
+	restart = query_start(fixture, SERIES("10") "SELECT x * 10 AS y FROM c", 8);
+	assert_false(restart->done);
+	next = query_next(fixture);
+	assert_int_equal(next->code, 0);
+	assert_true(next->done);
+	assert_int_equal(next->n_rows, 2);
+	assert_string_equal(next->cells->pdata[0], "90");
+}
+
+static void
+test_paging_no_cursor(void **state)
+{
+	Fixture *fixture = *state;
+	g_autoptr(Page) none = query_next(fixture);
+
+	assert_int_equal(none->code, 1);
+	assert_true(none->done);
+	assert_string_equal(none->message, "no query in progress");
+	assert_int_equal(none->n_rows, 0);
+}
+
 static GPtrArray *
 options_cb(gpointer user_data)
 {
@@ -626,6 +967,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup_fast_timeout, teardown),
 		cmocka_unit_test_setup_teardown(test_get_query_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_boundaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_statements, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_timeout, setup_fast_timeout, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_closed_by_other_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_no_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
 	};

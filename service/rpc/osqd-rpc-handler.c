@@ -4,7 +4,10 @@
  * reader (field 1 as a string is the SQL; every other field is skipped, as Thrift readers do),
  * the reply echoes the call's name and sequence id, and an unknown name gets osquery's
  * TApplicationException UNKNOWN_METHOD. The engine of a session is created on its first SQL
- * call, so connections that only ping (extensions) cost no SQLite connection.
+ * call, so connections that only ping (extensions) cost no SQLite connection. queryStart leaves
+ * a cursor in the session when rows remain; the server asks for its next page right after
+ * writing a reply (read-ahead, as busy work the watchdog can cancel), queryNext sends that
+ * page, and any other call finalizes the cursor first.
  */
 #include "config.h"
 
@@ -38,6 +41,7 @@ struct _OsqdRpcSession {
 	gboolean shutdown_requested;
 	OsqdRpcBusyFunc busy_func;
 	gpointer busy_data;
+	OsqdRpcCursor *cursor; /* queryStart's open statement, until its last page */
 };
 
 /* One decoded call. */
@@ -45,6 +49,7 @@ typedef struct {
 	const gchar *name;
 	gint32 seqid;
 	const gchar *sql; /* field 1 when it is a string; "" otherwise */
+	gint32 page_rows; /* field 2 when it is an i32 (queryStart); 0 otherwise */
 } OsqdRpcCall;
 
 typedef void (*OsqdRpcMethodFunc)(OsqdRpcSession *session, const OsqdRpcCall *call,
@@ -145,6 +150,7 @@ osqd_rpc_session_free(OsqdRpcSession *session)
 {
 	if (session == NULL)
 		return;
+	osqd_rpc_cursor_free(session->cursor);
 	osqd_engine_free(session->engine);
 	osqd_peer_free(session->peer);
 	g_free(session);
@@ -304,41 +310,129 @@ method_call(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
 typedef void (*OsqdRpcQueryWriter)(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
                                    const gchar *sql, GByteArray *out);
 
+typedef enum {
+	OSQD_RPC_ERROR_RESPONSE, /* an ExtensionResponse */
+	OSQD_RPC_ERROR_TYPED,    /* a QueryResult */
+	OSQD_RPC_ERROR_PAGE,     /* a last QueryPage */
+} OsqdRpcErrorKind;
+
+/* Starts work that may take long: the session is busy (so the watchdog can cancel it) until
+ * session_work_end(). */
+static gboolean
+session_work_begin(OsqdRpcSession *session, OsqdRpcQueryRun *run, GError **error)
+{
+	if (!session_ensure_engine(session, error)) {
+		g_warning("cannot open an engine for uid %u (pid %d): %s",
+		          (guint)session->peer->uid, (gint)session->peer->pid, (*error)->message);
+		return FALSE;
+	}
+	/* cleared before the watchdog can see the session busy, so no cancel is lost */
+	g_atomic_int_set(&session->cancelled, 0);
+	g_atomic_int_set(&session->interrupted, 0);
+	if (session->busy_func != NULL && !session->busy_func(session, TRUE, session->busy_data)) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_CANCELLED, "osqd is shutting down");
+		return FALSE;
+	}
+	run->engine = session->engine;
+	run->limits = &session->handler->limits;
+	run->cancelled = &session->cancelled;
+	return TRUE;
+}
+
+static void
+session_work_end(OsqdRpcSession *session)
+{
+	if (session->busy_func != NULL)
+		(void)session->busy_func(session, FALSE, session->busy_data);
+}
+
+static void
+session_write_error(GByteArray *reply, const OsqdRpcCall *call, OsqdRpcErrorKind kind,
+                    const gchar *message)
+{
+	if (kind == OSQD_RPC_ERROR_TYPED)
+		osqd_rpc_write_typed_error_reply(reply, call->name, call->seqid, message);
+	else if (kind == OSQD_RPC_ERROR_PAGE)
+		osqd_rpc_write_page_error_reply(reply, call->name, call->seqid, message);
+	else
+		osqd_rpc_write_response_reply(reply, call->name, call->seqid, 1, message);
+}
+
 static void
 method_sql(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply,
            OsqdRpcQueryWriter writer, gboolean typed)
 {
 	g_autoptr(GError) error = NULL;
-	OsqdRpcQueryRun run = {
-		.limits = &session->handler->limits,
-		.cancelled = &session->cancelled,
-	};
+	OsqdRpcQueryRun run = { 0 };
 
-	if (!session_ensure_engine(session, &error)) {
-		g_warning("cannot open an engine for uid %u (pid %d): %s",
-		          (guint)session->peer->uid, (gint)session->peer->pid, error->message);
-	} else {
-		/* cleared before the watchdog can see the session busy, so no cancel is lost */
-		g_atomic_int_set(&session->cancelled, 0);
-		g_atomic_int_set(&session->interrupted, 0);
-		if (session->busy_func != NULL &&
-		    !session->busy_func(session, TRUE, session->busy_data))
-			g_set_error_literal(&error, OSQ_ERROR, OSQ_ERROR_CANCELLED,
-			                    "osqd is shutting down");
-	}
-	if (error != NULL) {
-		if (typed)
-			osqd_rpc_write_typed_error_reply(reply, call->name, call->seqid,
-			                                 error->message);
-		else
-			osqd_rpc_write_response_reply(reply, call->name, call->seqid, 1,
-			                              error->message);
+	if (!session_work_begin(session, &run, &error)) {
+		session_write_error(reply, call,
+		                    typed ? OSQD_RPC_ERROR_TYPED : OSQD_RPC_ERROR_RESPONSE,
+		                    error->message);
 		return;
 	}
-	run.engine = session->engine;
 	writer(&run, call->name, call->seqid, call->sql, reply);
-	if (session->busy_func != NULL)
-		(void)session->busy_func(session, FALSE, session->busy_data);
+	session_work_end(session);
+}
+
+static void
+method_query_start(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = { 0 };
+
+	/* the dispatcher closed an earlier cursor */
+	if (!session_work_begin(session, &run, &error)) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_PAGE, error->message);
+		return;
+	}
+	session->cursor = osqd_rpc_query_write_start_reply(&run, call->name, call->seqid, call->sql,
+	                                                   call->page_rows, reply);
+	session_work_end(session);
+}
+
+static void
+method_query_next(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = { 0 };
+
+	if (session->cursor == NULL) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_PAGE, "no query in progress");
+		return;
+	}
+	/* the page is usually waiting (read-ahead); computing it is work like a query */
+	if (!session_work_begin(session, &run, &error)) {
+		g_clear_pointer(&session->cursor, osqd_rpc_cursor_free);
+		session_write_error(reply, call, OSQD_RPC_ERROR_PAGE, error->message);
+		return;
+	}
+	if (!osqd_rpc_cursor_write_reply(session->cursor, &run, call->name, call->seqid, reply))
+		g_clear_pointer(&session->cursor, osqd_rpc_cursor_free);
+	session_work_end(session);
+}
+
+gboolean
+osqd_rpc_session_has_work(OsqdRpcSession *session)
+{
+	return session->cursor != NULL && osqd_rpc_cursor_wants_page(session->cursor);
+}
+
+void
+osqd_rpc_session_work(OsqdRpcSession *session)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = { 0 };
+
+	if (!osqd_rpc_session_has_work(session))
+		return;
+	if (!session_work_begin(session, &run, &error)) {
+		/* shutting down: queryNext will say so */
+		g_debug("no read-ahead: %s", error->message);
+		return;
+	}
+	osqd_rpc_cursor_fill(session->cursor, &run);
+	session_work_end(session);
 }
 
 static void
@@ -366,6 +460,8 @@ static const struct {
 	{ "ping", method_ping },
 	{ "query", method_query },
 	{ "queryTyped", method_query_typed },
+	{ "queryStart", method_query_start },
+	{ "queryNext", method_query_next },
 	{ "getQueryColumns", method_get_query_columns },
 	{ "extensions", method_extensions },
 	{ "options", method_options },
@@ -375,9 +471,10 @@ static const struct {
 	{ "call", method_call },
 };
 
-/* Reads an args struct: field 1 as a string is kept as the SQL, everything else is skipped. */
+/* Reads an args struct: field 1 as a string is kept as the SQL, field 2 as an i32 as the page
+ * size, everything else is skipped. */
 static gboolean
-session_read_args(OsqThriftReader *reader, gchar **sql, GError **error)
+session_read_args(OsqThriftReader *reader, gchar **sql, gint32 *page_rows, GError **error)
 {
 	for (;;) {
 		OsqThriftType type;
@@ -389,6 +486,11 @@ session_read_args(OsqThriftReader *reader, gchar **sql, GError **error)
 		if (id == 1 && type == OSQ_THRIFT_STRING) {
 			g_free(*sql);
 			if (!osq_thrift_read_string(reader, sql, error))
+				return FALSE;
+			continue;
+		}
+		if (id == 2 && type == OSQ_THRIFT_I32) {
+			if (!osq_thrift_read_i32(reader, page_rows, error))
 				return FALSE;
 			continue;
 		}
@@ -419,8 +521,11 @@ osqd_rpc_session_handle(OsqdRpcSession *session, const guint8 *message, gsize le
 		            name);
 		return FALSE;
 	}
-	if (!session_read_args(&reader, &sql, error))
+	if (!session_read_args(&reader, &sql, &call.page_rows, error))
 		return FALSE;
+	/* any other call ends the open cursor */
+	if (g_strcmp0(name, "queryNext") != 0)
+		g_clear_pointer(&session->cursor, osqd_rpc_cursor_free);
 	call.name = name;
 	call.seqid = seqid;
 	call.sql = sql != NULL ? sql : "";

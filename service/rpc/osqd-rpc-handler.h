@@ -3,7 +3,8 @@
  * The ExtensionManager (and OsqManager) request handler, independent of sockets: a session
  * takes one complete Thrift message and appends the reply to a buffer, so the wire behaviour is
  * unit-testable byte for byte. The handler holds what all connections share (registry, limits,
- * hooks); a session holds one connection's peer and its own engine, created on first use.
+ * hooks); a session holds one connection's peer and its own engine, created on first use, and
+ * at most one open queryStart cursor whose next page it can compute ahead of the request.
  */
 #pragma once
 
@@ -77,6 +78,12 @@ const OsqdPeer *osqd_rpc_session_get_peer(OsqdRpcSession *session);
  * type: the connection should be closed. */
 gboolean osqd_rpc_session_handle(OsqdRpcSession *session, const guint8 *message, gsize length,
                                  GByteArray *reply, GError **error);
+/* Whether the session has work to do before the next request: the next page of an open
+ * queryStart cursor. The server calls osqd_rpc_session_work() right after writing a reply, so
+ * the page is computed while the client reads the previous one; the session is busy meanwhile
+ * (the watchdog can cancel it). */
+gboolean osqd_rpc_session_has_work(OsqdRpcSession *session);
+void osqd_rpc_session_work(OsqdRpcSession *session);
 /* Whether the last message was a permitted shutdown(); the caller shuts the daemon down once
  * the reply is written. */
 gboolean osqd_rpc_session_shutdown_requested(OsqdRpcSession *session);

@@ -5,7 +5,9 @@
  * any point rewinds the buffer and writes the error reply. Values are rendered as osquery
  * renders them: integers in decimal, doubles with "%!.15g" (always a decimal point), NULL as "",
  * text and blobs as UTF-8 (invalid bytes replaced). Row maps list their keys in byte order, as
- * osquery's std::map does; a column name used twice keeps its last value, as there.
+ * osquery's std::map does; a column name used twice keeps its last value, as there. A cursor
+ * (queryStart) holds one prepared statement and a buffer for the next page; its deadline and
+ * caps count from queryStart over all its pages.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@ typedef struct {
 	gsize typed_start;    /* queryTyped: where the result fields begin */
 	gboolean have_result; /* queryTyped: a statement with columns was encoded */
 	GArray *null_cells;   /* queryTyped: gint64 positions */
+	guint64 prior_bytes;  /* a cursor: bytes of the pages before this one */
 } OsqdRpcQueryState;
 
 /* A statement's result keys, encoded once: the kept columns in key order, and each one's
@@ -75,18 +78,49 @@ typed_write_empty_result(GByteArray *out)
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_LIST, 0);
 }
 
-void
-osqd_rpc_write_typed_error_reply(GByteArray *out, const gchar *name, gint32 seqid,
-                                 const gchar *message)
+/* A QueryPage's done field (6). */
+static void
+page_write_done(GByteArray *out, gboolean done)
 {
-	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
-	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_BOOL, 6);
+	osq_thrift_write_byte(out, done ? 1 : 0);
+}
+
+/* The fields of a failed QueryResult (or a last QueryPage when @page), up to its stop. */
+static void
+typed_write_error_body(GByteArray *out, const gchar *message, gboolean page)
+{
 	osqd_rpc_write_status(out, 1, 1, message);
 	typed_write_empty_result(out);
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 5);
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, 0);
+	if (page)
+		page_write_done(out, TRUE);
 	osq_thrift_write_field_stop(out);
+}
+
+static void
+typed_write_error_reply(GByteArray *out, const gchar *name, gint32 seqid, const gchar *message,
+                        gboolean page)
+{
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	typed_write_error_body(out, message, page);
 	osq_thrift_write_field_stop(out);
+}
+
+void
+osqd_rpc_write_typed_error_reply(GByteArray *out, const gchar *name, gint32 seqid,
+                                 const gchar *message)
+{
+	typed_write_error_reply(out, name, seqid, message, FALSE);
+}
+
+void
+osqd_rpc_write_page_error_reply(GByteArray *out, const gchar *name, gint32 seqid,
+                                const gchar *message)
+{
+	typed_write_error_reply(out, name, seqid, message, TRUE);
 }
 
 /* ---- values ---- */
@@ -180,7 +214,7 @@ query_check_byte_limit(OsqdRpcQueryState *state, GError **error)
 	/* a Thrift message cannot be larger than a 31-bit length allows */
 	if (max == 0 || max > OSQD_RPC_MAX_REPLY)
 		max = OSQD_RPC_MAX_REPLY;
-	if (state->out->len - state->start <= max)
+	if (state->prior_bytes + (state->out->len - state->start) <= max)
 		return TRUE;
 	g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
 	            "query result is larger than %" G_GUINT64_FORMAT
@@ -477,9 +511,10 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 	return TRUE;
 }
 
-void
-osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
-                                 const gchar *sql, GByteArray *out)
+/* queryTyped, or queryStart of several statements (@page: a last QueryPage). */
+static void
+query_write_typed(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const gchar *sql,
+                  GByteArray *out, gboolean page)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) null_cells = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -497,7 +532,7 @@ osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32
 	if (!query_run_statements(&state, sql, query_encode_typed, &error)) {
 		g_autofree gchar *message = query_error_message(run, error);
 		g_byte_array_set_size(out, (guint)state.start);
-		osqd_rpc_write_typed_error_reply(out, name, seqid, message);
+		typed_write_error_reply(out, name, seqid, message, page);
 		return;
 	}
 	if (!state.have_result)
@@ -506,12 +541,274 @@ osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32
 	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, (gint32)null_cells->len);
 	for (guint i = 0; i < null_cells->len; i++)
 		osq_thrift_write_i64(out, g_array_index(null_cells, gint64, i));
+	if (page)
+		page_write_done(out, TRUE);
 	if (!query_check_byte_limit(&state, &error)) {
 		g_autofree gchar *message = query_error_message(run, error);
 		g_byte_array_set_size(out, (guint)state.start);
-		osqd_rpc_write_typed_error_reply(out, name, seqid, message);
+		typed_write_error_reply(out, name, seqid, message, page);
 		return;
 	}
 	osq_thrift_write_field_stop(out);
 	osq_thrift_write_field_stop(out);
+}
+
+void
+osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                 const gchar *sql, GByteArray *out)
+{
+	query_write_typed(run, name, seqid, sql, out, FALSE);
+}
+
+/* ---- cursors: queryStart, queryNext ---- */
+
+struct _OsqdRpcCursor {
+	sqlite3_stmt *stmt; /* NULL once the last row was encoded (or stepping failed) */
+	gint n_columns;
+	guint page_rows;
+	gint64 deadline;    /* of the whole cursor; 0: none */
+	guint64 rows;       /* rows encoded so far, for --query_max_rows */
+	guint64 bytes;      /* page bytes encoded so far, for --query_max_bytes */
+	gboolean row;       /* stmt holds a row not yet encoded */
+	GByteArray *page;   /* the next page: QueryPage fields and their stop */
+	gboolean have_page; /* page is computed and waits for queryNext */
+	gboolean page_done; /* the waiting page is the last one */
+};
+
+void
+osqd_rpc_cursor_free(OsqdRpcCursor *cursor)
+{
+	if (cursor == NULL)
+		return;
+	if (cursor->stmt != NULL)
+		(void)sqlite3_finalize(cursor->stmt);
+	g_byte_array_unref(cursor->page);
+	g_free(cursor);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdRpcCursor, osqd_rpc_cursor_free)
+
+static void
+cursor_finish(OsqdRpcCursor *cursor)
+{
+	cursor->row = FALSE;
+	if (cursor->stmt != NULL)
+		(void)sqlite3_finalize(g_steal_pointer(&cursor->stmt));
+}
+
+/* Appends up to page_rows rows as QueryPage fields and their stop; the first page carries the
+ * columns and types too. On failure @out holds a partial page: the caller rewinds it. */
+static gboolean
+cursor_encode_page(OsqdRpcCursor *cursor, OsqdRpcQueryRun *run, GByteArray *out, gboolean first,
+                   GError **error)
+{
+	g_autoptr(GArray) null_cells = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) types = NULL;
+	OsqdRpcQueryState state = {
+		.run = run,
+		.out = out,
+		.start = out->len,
+		.deadline = cursor->deadline,
+		.rows = cursor->rows,
+		.prior_bytes = cursor->bytes,
+	};
+	sqlite3_stmt *stmt = cursor->stmt;
+	gint n = cursor->n_columns;
+	guint count = 0;
+	gsize count_offset;
+
+	/* the engine's own deadline, armed when the statement was prepared, stops a long step */
+	if (!first && !query_arm_deadline(&state, error))
+		return FALSE;
+	osqd_rpc_write_status(out, 1, 0, "OK");
+	if (first) {
+		osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 2);
+		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+		for (gint i = 0; i < n; i++)
+			osq_thrift_write_string(out, sqlite3_column_name(stmt, i));
+		types = g_ptr_array_new_full((guint)n, g_free);
+		for (gint i = 0; i < n; i++) {
+			const gchar *declared = sqlite3_column_decltype(stmt, i);
+			g_ptr_array_add(types, declared != NULL && declared[0] != '\0'
+			                               ? g_strdup(declared)
+			                               : NULL);
+		}
+	}
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
+	count_offset = osq_thrift_write_list_begin_deferred(out, OSQ_THRIFT_LIST);
+	while (cursor->row && count < cursor->page_rows) {
+		if (!query_check_row_limit(&state, error))
+			return FALSE;
+		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+		for (gint i = 0; i < n; i++) {
+			if (query_write_cell(out, stmt, i)) {
+				gint64 cell = (gint64)count * n + i;
+				g_array_append_val(null_cells, cell);
+			} else if (types != NULL && types->pdata[i] == NULL) {
+				types->pdata[i] = g_strdup(osqd_engine_column_type(stmt, i));
+			}
+		}
+		count++;
+		state.rows++;
+		if (!query_check_byte_limit(&state, error) ||
+		    !query_step(&state, stmt, &cursor->row, error))
+			return FALSE;
+	}
+	osq_thrift_patch_i32(out, count_offset, (gint32)count);
+	if (types != NULL) {
+		osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
+		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+		for (gint i = 0; i < n; i++)
+			osq_thrift_write_string(out,
+			                        types->pdata[i] != NULL ? types->pdata[i] : "TEXT");
+	}
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 5);
+	osq_thrift_write_list_begin(out, OSQ_THRIFT_I64, (gint32)null_cells->len);
+	for (guint i = 0; i < null_cells->len; i++)
+		osq_thrift_write_i64(out, g_array_index(null_cells, gint64, i));
+	page_write_done(out, !cursor->row);
+	osq_thrift_write_field_stop(out);
+	if (!query_check_byte_limit(&state, error))
+		return FALSE;
+	cursor->rows = state.rows;
+	cursor->bytes += out->len - state.start;
+	if (!cursor->row)
+		cursor_finish(cursor);
+	return TRUE;
+}
+
+/* Whether @sql has a statement after the one that ends at @tail (an unpreparable one counts). */
+static gboolean
+query_has_more_statements(OsqdRpcQueryRun *run, const gchar *tail)
+{
+	const gchar *rest = tail;
+
+	while (rest != NULL && rest[0] != '\0') {
+		g_autoptr(GError) error = NULL;
+		const gchar *next = NULL;
+		sqlite3_stmt *stmt = osqd_engine_prepare(run->engine, rest, &next, &error);
+		if (stmt != NULL) {
+			(void)sqlite3_finalize(stmt);
+			return TRUE;
+		}
+		if (error != NULL)
+			return TRUE;
+		rest = next;
+	}
+	return FALSE;
+}
+
+OsqdRpcCursor *
+osqd_rpc_query_write_start_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                 const gchar *sql, gint32 page_rows, GByteArray *out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdRpcCursor) cursor = g_new0(OsqdRpcCursor, 1);
+	OsqdRpcQueryState state = { .run = run, .out = out, .start = out->len };
+	const gchar *rest = sql;
+	const gchar *tail = NULL;
+	sqlite3_stmt *stmt = NULL;
+
+	cursor->page = g_byte_array_new();
+	cursor->page_rows = page_rows <= 0 ? OSQD_RPC_PAGE_ROWS_DEFAULT
+	                                   : (guint)MIN(page_rows, OSQD_RPC_PAGE_ROWS_MAX);
+	if (run->limits->query_timeout_ms > 0)
+		state.deadline =
+		        g_get_monotonic_time() + (gint64)run->limits->query_timeout_ms * 1000;
+	cursor->deadline = state.deadline;
+	/* the first statement; blanks, comments and lone ';' before it are skipped */
+	while (stmt == NULL && rest != NULL && rest[0] != '\0') {
+		if (!query_arm_deadline(&state, &error))
+			break;
+		stmt = osqd_engine_prepare(run->engine, rest, &tail, &error);
+		if (error != NULL)
+			break;
+		rest = tail;
+	}
+	if (error != NULL) {
+		g_autofree gchar *message = query_error_message(run, error);
+		osqd_rpc_write_page_error_reply(out, name, seqid, message);
+		return NULL;
+	}
+	if (stmt == NULL || query_has_more_statements(run, tail)) {
+		/* nothing to page, or several statements: queryTyped's answer in one page */
+		if (stmt != NULL)
+			(void)sqlite3_finalize(stmt);
+		query_write_typed(run, name, seqid, sql, out, TRUE);
+		return NULL;
+	}
+	cursor->stmt = stmt;
+	if (!query_step(&state, stmt, &cursor->row, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		osqd_rpc_write_page_error_reply(out, name, seqid, message);
+		return NULL;
+	}
+	cursor->n_columns = sqlite3_column_count(stmt);
+	if (cursor->n_columns == 0) {
+		while (cursor->row && query_step(&state, stmt, &cursor->row, &error))
+			;
+		if (error != NULL) {
+			g_autofree gchar *message = query_error_message(run, error);
+			osqd_rpc_write_page_error_reply(out, name, seqid, message);
+			return NULL;
+		}
+	}
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	if (!cursor_encode_page(cursor, run, out, TRUE, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		g_byte_array_set_size(out, (guint)state.start);
+		osqd_rpc_write_page_error_reply(out, name, seqid, message);
+		return NULL;
+	}
+	osq_thrift_write_field_stop(out);
+	if (!cursor->row)
+		return NULL;
+	return g_steal_pointer(&cursor);
+}
+
+gboolean
+osqd_rpc_cursor_wants_page(OsqdRpcCursor *cursor)
+{
+	return !cursor->have_page && cursor->row;
+}
+
+void
+osqd_rpc_cursor_fill(OsqdRpcCursor *cursor, OsqdRpcQueryRun *run)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (cursor->have_page)
+		return;
+	g_byte_array_set_size(cursor->page, 0);
+	if (!cursor->row) {
+		/* nothing left (cannot happen for a cursor the handler keeps): an empty last page
+		 */
+		osqd_rpc_write_status(cursor->page, 1, 0, "OK");
+		typed_write_empty_result(cursor->page);
+		osq_thrift_write_field_begin(cursor->page, OSQ_THRIFT_LIST, 5);
+		osq_thrift_write_list_begin(cursor->page, OSQ_THRIFT_I64, 0);
+		page_write_done(cursor->page, TRUE);
+		osq_thrift_write_field_stop(cursor->page);
+	} else if (!cursor_encode_page(cursor, run, cursor->page, FALSE, &error)) {
+		g_autofree gchar *message = query_error_message(run, error);
+		g_byte_array_set_size(cursor->page, 0);
+		typed_write_error_body(cursor->page, message, TRUE);
+		cursor_finish(cursor);
+	}
+	cursor->have_page = TRUE;
+	cursor->page_done = !cursor->row;
+}
+
+gboolean
+osqd_rpc_cursor_write_reply(OsqdRpcCursor *cursor, OsqdRpcQueryRun *run, const gchar *name,
+                            gint32 seqid, GByteArray *out)
+{
+	osqd_rpc_cursor_fill(cursor, run);
+	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
+	g_byte_array_append(out, cursor->page->data, cursor->page->len);
+	osq_thrift_write_field_stop(out);
+	cursor->have_page = FALSE;
+	return !cursor->page_done;
 }

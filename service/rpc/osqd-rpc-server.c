@@ -4,7 +4,9 @@
  * finished workers, so it joins them promptly, and by stop). Each worker reads into a 64 KiB
  * buffer that grows up to the message limit, answers every complete message with one write
  * loop, and keeps a deadline only while a request is due (the first one, or the rest of a
- * partial one): between requests a client may stay connected and silent. The watchdog polls
+ * partial one): between requests a client may stay connected and silent. After writing a reply
+ * the worker does the session's pending work (the next page of an open cursor) before it reads
+ * again, so the daemon computes while the client parses. The watchdog polls
  * the sockets of busy workers for a hang-up (POLLRDHUP) every 50 ms and interrupts their
  * engine, and answers connections over the cap with an error. Stop shuts every socket down,
  * which wakes blocked reads and writes, so all threads can be joined.
@@ -358,6 +360,9 @@ server_answer(OsqdRpcConnection *conn, const guint8 *message, gsize length, GByt
 		return FALSE;
 	if (osqd_rpc_session_shutdown_requested(conn->session) && server->shutdown_func != NULL)
 		server->shutdown_func(server->shutdown_data);
+	/* read-ahead: the next page, while the client reads this reply */
+	if (osqd_rpc_session_has_work(conn->session))
+		osqd_rpc_session_work(conn->session);
 	if ((*reply)->len > OSQD_RPC_REPLY_KEEP) {
 		g_byte_array_unref(*reply);
 		*reply = g_byte_array_sized_new(OSQD_RPC_BUFFER_SIZE);

@@ -211,6 +211,57 @@ test_query_typed(void **state)
 }
 
 static void
+test_query_pages(void **state)
+{
+	OsqWireOsqManagerQueryStartArgs *args =
+	        keep(g_object_new(OSQ_WIRE_TYPE_OSQ_MANAGER_QUERY_START_ARGS, NULL));
+	OsqWireOsqManagerQueryStartResult *result =
+	        keep(g_object_new(OSQ_WIRE_TYPE_OSQ_MANAGER_QUERY_START_RESULT, NULL));
+	OsqWireOsqManagerQueryNextArgs *next_args =
+	        keep(g_object_new(OSQ_WIRE_TYPE_OSQ_MANAGER_QUERY_NEXT_ARGS, NULL));
+	OsqWireOsqManagerQueryNextResult *next =
+	        keep(g_object_new(OSQ_WIRE_TYPE_OSQ_MANAGER_QUERY_NEXT_RESULT, NULL));
+	OsqWireOsqManagerQueryNextResult *none =
+	        keep(g_object_new(OSQ_WIRE_TYPE_OSQ_MANAGER_QUERY_NEXT_RESULT, NULL));
+	OsqWireQueryPage *page;
+	GPtrArray *row;
+
+	args->sql = g_strdup("SELECT 1 AS a, NULL AS b UNION ALL SELECT 2, 'x' UNION ALL "
+	                     "SELECT NULL, 'y'");
+	args->__isset_sql = TRUE;
+	args->page_rows = 2;
+	args->__isset_page_rows = TRUE;
+	call(*state, "queryStart", THRIFT_STRUCT(args), THRIFT_STRUCT(result));
+	page = result->success;
+	assert_int_equal(page->status->code, 0);
+	assert_false(page->done);
+	assert_int_equal(page->columns->len, 2);
+	assert_string_equal(g_ptr_array_index(page->columns, 1), "b");
+	assert_string_equal(g_ptr_array_index(page->types, 0), "BIGINT");
+	assert_string_equal(g_ptr_array_index(page->types, 1), "TEXT");
+	assert_int_equal(page->rows->len, 2);
+	assert_int_equal(page->null_cells->len, 1);
+	assert_int_equal(g_array_index(page->null_cells, gint64, 0), 1);
+
+	/* the read-ahead the server does after each reply */
+	osqd_rpc_session_work(((Fixture *)*state)->session);
+	call(*state, "queryNext", THRIFT_STRUCT(next_args), THRIFT_STRUCT(next));
+	page = next->success;
+	assert_int_equal(page->status->code, 0);
+	assert_true(page->done);
+	assert_int_equal(page->rows->len, 1);
+	row = g_ptr_array_index(page->rows, 0);
+	assert_string_equal(g_ptr_array_index(row, 1), "y");
+	assert_int_equal(page->null_cells->len, 1);
+	assert_int_equal(g_array_index(page->null_cells, gint64, 0), 0);
+
+	call(*state, "queryNext", THRIFT_STRUCT(next_args), THRIFT_STRUCT(none));
+	assert_int_equal(none->success->status->code, 1);
+	assert_string_equal(none->success->status->message, "no query in progress");
+	assert_true(none->success->done);
+}
+
+static void
 test_options_and_extensions(void **state)
 {
 	OsqueryExtensionManagerExtensionsArgs *args =
@@ -231,6 +282,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_and_extensions, setup, teardown),
 	};
 

@@ -6,12 +6,15 @@ stand-in built on Thrift's stock Python library) is served through osquery's que
 getQueryColumns."""
 
 import json
+import socket
+import struct
 import time
 
 import pytest
 
 from client_helpers import OSQ_QUERY, LineSession, fake_osquery_daemon, kill, run_osq_query
 from conftest import run_osqi
+from daemon_wire import SELECT1_REPLY, RawClient, frame, string_field, timed_select1
 
 # `osqd` (conftest.py) is a real daemon on a temporary socket, one per test
 
@@ -69,6 +72,72 @@ def test_many_rows_same_answers(osqi_path, osqd):
     client, remote, local = json_three_ways(osqi_path, osqd.socket_path, sql)
     assert client == remote == local
     assert len(local) == 3000 and local[2]["maybe"] is None
+
+
+def test_paged_rows_same_answers(osqi_path, osqd):
+    # 25,000 rows: the C client pages through queryStart/queryNext (several pages)
+    sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 25000) "
+           "SELECT x, 'v' || x AS label, CASE WHEN x % 7 = 0 THEN NULL ELSE x * 1.5 END AS d "
+           "FROM c")
+    client = run_osq_query(osqd.socket_path, sql, "--json")
+    assert client.returncode == 0, client.stderr
+    local = run_osqi(osqi_path, "--json", sql)
+    assert local.returncode == 0, local.stderr
+    rows = json.loads(client.stdout)
+    assert rows == json.loads(local.stdout)
+    assert len(rows) == 25000 and rows[24999]["x"] == 25000 and rows[6]["d"] is None
+
+
+def query_start(sock, sql, page_rows, seqid=0):
+    """A queryStart call on a raw socket, its reply decoded by Thrift's generated client."""
+    raw = RawClient(sock)
+    body = string_field(1, sql) + b"\x08" + struct.pack(">hi", 2, page_rows)
+    sock.sendall(frame("queryStart", seqid, body))
+    return raw.client.recv_queryStart()
+
+
+def test_client_gone_mid_cursor(osqd):
+    # a cursor open, the next page being computed (read-ahead), and the client goes away:
+    # the daemon cancels it and keeps answering others (rows 1 and 2 come at once, the third
+    # takes long: a page steps one row past its end to know whether it is the last)
+    slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+            "SELECT x FROM c WHERE x % 200000000 IN (1, 2)")
+    first = socket.socket(socket.AF_UNIX)
+    first.connect(osqd.socket_path)
+    page = query_start(first, slow, 1)
+    assert page.status.code == 0 and not page.done
+    assert page.rows == [["1"]] and page.columns == ["x"]
+    time.sleep(0.2)
+    first.close()
+    second = socket.socket(socket.AF_UNIX)
+    second.connect(osqd.socket_path)
+    try:
+        reply, _ = timed_select1(second)
+        assert reply == SELECT1_REPLY
+        # the abandoned read-ahead stops: the daemon goes idle
+        deadline = time.monotonic() + 5
+        while True:
+            before = cpu_ticks(osqd.process.pid)
+            time.sleep(0.3)
+            if cpu_ticks(osqd.process.pid) - before <= 3:
+                break
+            assert time.monotonic() < deadline, "osqd kept computing for a closed client"
+    finally:
+        second.close()
+    # a client that leaves between pages (cursor open, nothing running) is fine too
+    third = socket.socket(socket.AF_UNIX)
+    third.connect(osqd.socket_path)
+    page = query_start(third, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                       "LIMIT 100) SELECT x FROM c", 10)
+    assert page.status.code == 0 and not page.done and len(page.rows) == 10
+    third.close()
+    fourth = socket.socket(socket.AF_UNIX)
+    fourth.connect(osqd.socket_path)
+    try:
+        reply, _ = timed_select1(fourth)
+        assert reply == SELECT1_REPLY
+    finally:
+        fourth.close()
 
 
 def test_integer_columns_of_tables(osqi_path, osqd):
