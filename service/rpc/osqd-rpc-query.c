@@ -143,12 +143,32 @@ query_format_int64(gchar *buf, gint64 value)
 	return len;
 }
 
+/* Most text is ASCII: check eight bytes at a time before the full UTF-8 validation. */
+static gboolean
+query_is_ascii(const gchar *data, gsize len)
+{
+	const guint64 high = 0x8080808080808080ull;
+	gsize i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 word;
+		memcpy(&word, data + i, 8);
+		if ((word & high) != 0)
+			return FALSE;
+	}
+	for (; i < len; i++) {
+		if ((guchar)data[i] >= 0x80)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 query_write_utf8(GByteArray *out, const gchar *data, gsize len)
 {
 	g_autofree gchar *fixed = NULL;
 
-	if (len == 0 || g_utf8_validate_len(data, len, NULL)) {
+	if (query_is_ascii(data, len) || g_utf8_validate_len(data, len, NULL)) {
 		osq_thrift_write_binary(out, data, len);
 		return;
 	}
@@ -168,11 +188,21 @@ query_write_cell(GByteArray *out, sqlite3_stmt *stmt, gint column)
 		len = query_format_int64(buf, sqlite3_column_int64(stmt, column));
 		osq_thrift_write_binary(out, buf, len);
 		return FALSE;
-	case SQLITE_FLOAT:
-		(void)sqlite3_snprintf(sizeof(buf), buf, "%!.15g",
-		                       sqlite3_column_double(stmt, column));
+	case SQLITE_FLOAT: {
+		gdouble value = sqlite3_column_double(stmt, column);
+		/* whole numbers print as osquery prints them ("2.0") without SQLite's slower
+		 * printf; anything else keeps 15 significant digits and a decimal point */
+		if (value > -1e15 && value < 1e15 && value == (gdouble)(gint64)value) {
+			len = query_format_int64(buf, (gint64)value);
+			buf[len++] = '.';
+			buf[len++] = '0';
+			osq_thrift_write_binary(out, buf, len);
+			return FALSE;
+		}
+		(void)sqlite3_snprintf(sizeof(buf), buf, "%!.15g", value);
 		osq_thrift_write_string(out, buf);
 		return FALSE;
+	}
 	case SQLITE_TEXT: {
 		const gchar *text = (const gchar *)sqlite3_column_text(stmt, column);
 		query_write_utf8(out, text, (gsize)sqlite3_column_bytes(stmt, column));

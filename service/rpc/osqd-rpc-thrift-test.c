@@ -160,6 +160,36 @@ test_query(void **state)
 }
 
 static void
+test_query_doubles(void **state)
+{
+	OsqueryExtensionManagerQueryArgs *args =
+	        keep(g_object_new(OSQUERY_TYPE_EXTENSION_MANAGER_QUERY_ARGS, NULL));
+	OsqueryExtensionManagerQueryResult *result =
+	        keep(g_object_new(OSQUERY_TYPE_EXTENSION_MANAGER_QUERY_RESULT, NULL));
+	static const gchar *const expected[][2] = {
+		{ "a", "2.0" },
+		{ "b", "-3.0" },
+		{ "c", "0.0" },
+		{ "d", "999999999999999.0" },
+		{ "e", "1.0e+15" },
+		{ "f", "0.1" },
+		{ "g", "0.142857142857143" },
+		{ "h", "-1.0e+15" },
+		{ "i", "0.0" },
+	};
+	GHashTable *row;
+
+	args->sql = g_strdup("SELECT 2.0 AS a, -3.0 AS b, 0.0 AS c, 999999999999999.0 AS d, "
+	                     "1e15 AS e, 0.1 AS f, 1 / 7.0 AS g, -1e15 AS h, -0.0 AS i");
+	args->__isset_sql = TRUE;
+	call(*state, "query", THRIFT_STRUCT(args), THRIFT_STRUCT(result));
+	assert_int_equal(result->success->status->code, 0);
+	row = g_ptr_array_index(result->success->response, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++)
+		assert_string_equal(g_hash_table_lookup(row, expected[i][0]), expected[i][1]);
+}
+
+static void
 test_query_error(void **state)
 {
 	OsqueryExtensionManagerQueryArgs *args =
@@ -280,6 +310,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_doubles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_pages, setup, teardown),
