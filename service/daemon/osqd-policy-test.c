@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 
-#include "osqd-engine.h"
+#include "osqd-engine-testing.h"
 #include "osqd-policy.h"
 #include "osqd-tables-generated.h"
 #include "osqd-toml.h"
@@ -922,32 +922,11 @@ policy_access_counting_cb(const OsqdTable *table, gint column, gpointer user_dat
 	return osqd_policy_access_cb(table, column, user_data, error);
 }
 
-/* Runs every row of @sql; NULL with @error set on failure, else the first column of the last
- * row (or ""). */
-static gchar *
-run(OsqdEngine *engine, const gchar *sql, GError **error)
-{
-	sqlite3_stmt *stmt = osqd_engine_prepare(engine, sql, NULL, error);
-	g_autofree gchar *last = g_strdup("");
-	gint rc;
-
-	if (stmt == NULL)
-		return NULL;
-	while ((rc = osqd_engine_step(engine, stmt, error)) == SQLITE_ROW) {
-		g_free(last);
-		last = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
-	}
-	sqlite3_finalize(stmt);
-	if (rc < 0)
-		return NULL;
-	return g_steal_pointer(&last);
-}
-
 static void
 assert_allowed(OsqdEngine *engine, const gchar *sql)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *result = run(engine, sql, &error);
+	g_autofree gchar *result = osqd_engine_testing_run(engine, sql, &error);
 
 	if (result == NULL)
 		fail_msg("%s: %s", sql, error->message);
@@ -969,7 +948,7 @@ static void
 assert_denied(OsqdEngine *engine, const gchar *sql, const gchar *message)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *result = run(engine, sql, &error);
+	g_autofree gchar *result = osqd_engine_testing_run(engine, sql, &error);
 
 	if (result != NULL)
 		fail_msg("%s: allowed, expected a denial", sql);
@@ -1010,7 +989,8 @@ test_engine_sensitive_columns(void **state)
 	access_calls = 0;
 	assert_allowed(engine, "SELECT pid FROM process_envs");
 	assert_true(access_calls > 0);
-	count = run(engine, "SELECT count(*) FROM process_envs WHERE key = 'PATH'", &error);
+	count = osqd_engine_testing_run(
+	        engine, "SELECT count(*) FROM process_envs WHERE key = 'PATH'", &error);
 	assert_non_null(count);
 	assert_true(atoi(count) > 0); /* the fixture has environments: rows really come back */
 	assert_allowed(engine, "SELECT pid, key FROM process_envs WHERE pid = 1");
@@ -1096,8 +1076,8 @@ test_engine_views(void **state)
 
 	assert_non_null(policy);
 	/* creating a view reads nothing; using it reads what it reads */
-	created =
-	        run(engine, "CREATE TEMP VIEW envs AS SELECT pid, value FROM process_envs", &error);
+	created = osqd_engine_testing_run(
+	        engine, "CREATE TEMP VIEW envs AS SELECT pid, value FROM process_envs", &error);
 	assert_non_null(created);
 	assert_denied(engine, "SELECT * FROM envs", value_denied);
 	assert_denied(engine, "SELECT pid FROM envs", value_denied);

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "osqd-engine.h"
+#include "osqd-engine-testing.h"
 
 enum { NUMBERS_VALUE, NUMBERS_SQUARE, NUMBERS_LABEL };
 enum { REQUIRED_PATH, REQUIRED_DIRECTORY, REQUIRED_DATA };
@@ -105,35 +105,11 @@ engine_new(void)
 	return engine;
 }
 
-/* Runs @sql; returns its rows as "a|b\n" text, or NULL with @error set. */
-static gchar *
-run(OsqdEngine *engine, const gchar *sql, GError **error)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	sqlite3_stmt *stmt = osqd_engine_prepare(engine, sql, NULL, error);
-	gint rc;
-
-	if (stmt == NULL)
-		return NULL;
-	while ((rc = osqd_engine_step(engine, stmt, error)) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
-			const unsigned char *text = sqlite3_column_text(stmt, i);
-			g_string_append_printf(out, "%s%s", i > 0 ? "|" : "",
-			                       text != NULL ? (const char *)text : "NULL");
-		}
-		g_string_append_c(out, '\n');
-	}
-	sqlite3_finalize(stmt);
-	if (rc < 0)
-		return NULL;
-	return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
 static void
 assert_rows(OsqdEngine *engine, const gchar *sql, const gchar *expected)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows = run(engine, sql, &error);
+	g_autofree gchar *rows = osqd_engine_testing_run(engine, sql, &error);
 
 	if (rows == NULL)
 		fail_msg("%s: %s", sql, error->message);
@@ -144,7 +120,7 @@ static void
 assert_error(OsqdEngine *engine, const gchar *sql, gint code)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows = run(engine, sql, &error);
+	g_autofree gchar *rows = osqd_engine_testing_run(engine, sql, &error);
 
 	if (rows != NULL)
 		fail_msg("%s: expected error %d, got rows '%s'", sql, code, rows);
@@ -207,7 +183,8 @@ test_required(void **state)
 {
 	g_autoptr(OsqdEngine) engine = engine_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows = run(engine, "SELECT * FROM test_required", &error);
+	g_autofree gchar *rows =
+	        osqd_engine_testing_run(engine, "SELECT * FROM test_required", &error);
 
 	assert_null(rows);
 	assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_CONSTRAINT));
@@ -229,8 +206,8 @@ test_utf8_repaired(void **state)
 {
 	g_autoptr(OsqdEngine) engine = engine_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows =
-	        run(engine, "SELECT data FROM test_required WHERE path = 'x'", &error);
+	g_autofree gchar *rows = osqd_engine_testing_run(
+	        engine, "SELECT data FROM test_required WHERE path = 'x'", &error);
 
 	assert_non_null(rows);
 	assert_true(g_utf8_validate(rows, -1, NULL));

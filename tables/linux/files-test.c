@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "files.h"
-#include "osqd-engine.h"
+#include "osqd-engine-testing.h"
 
 /* ---- pure helpers ---- */
 
@@ -210,35 +210,11 @@ fixture_teardown(void **state)
 	return 0;
 }
 
-/* Runs @sql; returns its rows as "a|b\n" text, or NULL with @error set. */
-static gchar *
-run(OsqdEngine *engine, const gchar *sql, GError **error)
-{
-	g_autoptr(GString) out = g_string_new(NULL);
-	sqlite3_stmt *stmt = osqd_engine_prepare(engine, sql, NULL, error);
-	gint rc;
-
-	if (stmt == NULL)
-		return NULL;
-	while ((rc = osqd_engine_step(engine, stmt, error)) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
-			const unsigned char *text = sqlite3_column_text(stmt, i);
-			g_string_append_printf(out, "%s%s", i > 0 ? "|" : "",
-			                       text != NULL ? (const char *)text : "NULL");
-		}
-		g_string_append_c(out, '\n');
-	}
-	sqlite3_finalize(stmt);
-	if (rc < 0)
-		return NULL;
-	return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
 static void
 assert_rows(OsqdEngine *engine, const gchar *sql, const gchar *expected)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows = run(engine, sql, &error);
+	g_autofree gchar *rows = osqd_engine_testing_run(engine, sql, &error);
 
 	if (rows == NULL)
 		fail_msg("%s: %s", sql, error->message);
@@ -250,7 +226,7 @@ static void
 assert_error(OsqdEngine *engine, const gchar *sql, gint code)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *rows = run(engine, sql, &error);
+	g_autofree gchar *rows = osqd_engine_testing_run(engine, sql, &error);
 
 	if (rows != NULL)
 		fail_msg("%s: expected error %d, got rows '%s'", sql, code, rows);
