@@ -3,8 +3,8 @@
  * Times one query through libosq against a running osqd, and the same query in-process
  * through the engine (what osqi does), in one program so both see the same machine state.
  * Both sides read every cell as the caller would use it (integers as integers, text as
- * bytes), runs are interleaved, and the medians are printed as `key=value` lines for
- * bench/client_query.py.
+ * bytes, by each column's type), runs are interleaved, and the medians are printed as `key=value`
+ * lines for bench/client_query.py.
  */
 #include "config.h"
 
@@ -69,6 +69,8 @@ bench_client(OsqClient *client, const gchar *sql, gsize *n_rows, GError **error)
 {
 	OsqClientError *client_error = NULL;
 	OsqResult *result = NULL;
+	g_autofree OsqColumnType *types = NULL;
+	gsize n_columns;
 	gint64 sum = 0;
 
 	if (osq_client_query(client, sql, &result, &client_error) != OSQ_CLIENT_OK) {
@@ -77,19 +79,32 @@ bench_client(OsqClient *client, const gchar *sql, gsize *n_rows, GError **error)
 		return FALSE;
 	}
 	*n_rows = osq_result_get_n_rows(result);
+	n_columns = osq_result_get_n_columns(result);
+	/* as a caller reads a typed result: by each column's type */
+	types = g_new0(OsqColumnType, n_columns + 1);
+	for (gsize c = 0; c < n_columns; c++)
+		types[c] = osq_result_get_column_type(result, c);
 	for (gsize r = 0; r < *n_rows; r++) {
-		for (gsize c = 0; c < osq_result_get_n_columns(result); c++) {
+		for (gsize c = 0; c < n_columns; c++) {
 			int64_t value;
 			double real;
 			const char *text;
-			if (osq_result_get_int64(result, r, c, &value) == OSQ_CLIENT_OK) {
-				sum += value;
-			} else if (osq_result_get_column_type(result, c) ==
-			                   OSQ_COLUMN_TYPE_DOUBLE &&
-			           osq_result_get_double(result, r, c, &real) == OSQ_CLIENT_OK) {
-				sum += (gint64)real;
-			} else if ((text = osq_result_get_text(result, r, c)) != NULL) {
-				sum += text[0] + (gint64)osq_result_get_text_length(result, r, c);
+			switch (types[c]) {
+			case OSQ_COLUMN_TYPE_INTEGER:
+			case OSQ_COLUMN_TYPE_BIGINT:
+				if (osq_result_get_int64(result, r, c, &value) == OSQ_CLIENT_OK)
+					sum += value;
+				break;
+			case OSQ_COLUMN_TYPE_DOUBLE:
+				if (osq_result_get_double(result, r, c, &real) == OSQ_CLIENT_OK)
+					sum += (gint64)real;
+				break;
+			default:
+				text = osq_result_get_text(result, r, c);
+				if (text != NULL)
+					sum += text[0] +
+					       (gint64)osq_result_get_text_length(result, r, c);
+				break;
 			}
 		}
 	}

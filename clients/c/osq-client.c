@@ -1930,6 +1930,15 @@ result_parse_int64(const gchar *text, gsize len, gint64 *value)
 		p++;
 	if (p == end)
 		return FALSE;
+	if (end - p <= 18) {
+		/* up to 18 digits cannot overflow: no range check per digit */
+		for (; p < end; p++) {
+			guint digit = (guint)((guchar)*p - '0');
+			if (digit > 9)
+				return FALSE;
+			magnitude = magnitude * 10 + digit;
+		}
+	}
 	for (; p < end; p++) {
 		guint digit = (guint)((guchar)*p - '0');
 		if (digit > 9 || magnitude > (limit - digit) / 10)

@@ -96,6 +96,15 @@ setup(void **state)
 	return setup_with(state, &limits, 0);
 }
 
+/* room for results large enough to go through the encoder thread */
+static int
+setup_large(void **state)
+{
+	OsqdRpcLimits limits = { 60000, 100000, 64 * 1024 * 1024 };
+
+	return setup_with(state, &limits, 0);
+}
+
 static int
 teardown(void **state)
 {
@@ -745,6 +754,109 @@ test_paging_pages(void **state)
 	assert_false(osqd_rpc_session_has_work(fixture->session));
 }
 
+/* The cell x of the encoder test's query, as osquery renders it. */
+static gchar *
+encoder_expected_cell(gint64 x, guint column)
+{
+	static const gchar *const quarters[] = { ".0", ".25", ".5", ".75" };
+
+	switch (column) {
+	case 0:
+		return g_strdup_printf("%" G_GINT64_FORMAT, x);
+	case 1:
+		return g_strdup_printf("%" G_GINT64_FORMAT "%s", x / 4, quarters[x % 4]);
+	case 2:
+		return x % 7 == 0 ? g_strdup("") : g_strdup_printf("name-%" G_GINT64_FORMAT, x);
+	default:
+		/* a blob with an invalid UTF-8 byte: replaced, as every value on the wire is UTF-8
+		 */
+		return x % 5 == 0 ? g_strdup("a\xef\xbf\xbd"
+		                             "b")
+		                  : g_strdup_printf("%0300" G_GINT64_FORMAT, x);
+	}
+}
+
+static void
+encoder_check_page(const Page *page, gint64 first_x, guint n_rows)
+{
+	guint expected_nulls = 0;
+
+	assert_int_equal(page->code, 0);
+	assert_int_equal(page->n_rows, n_rows);
+	assert_int_equal(page->cells->len, n_rows * 4);
+	for (guint r = 0; r < n_rows; r++) {
+		gint64 x = first_x + r;
+		for (guint c = 0; c < 4; c++) {
+			g_autofree gchar *want = encoder_expected_cell(x, c);
+			if (g_strcmp0(page->cells->pdata[r * 4 + c], want) != 0)
+				fail_msg("row %u column %u: '%s', expected '%s'", r, c,
+				         (const gchar *)page->cells->pdata[r * 4 + c], want);
+		}
+		if (x % 7 == 0) {
+			assert_true(expected_nulls < page->nulls->len);
+			assert_int_equal(g_array_index(page->nulls, gint64, expected_nulls),
+			                 (gint64)r * 4 + 2);
+			expected_nulls++;
+		}
+	}
+	assert_int_equal(page->nulls->len, expected_nulls);
+}
+
+static void
+test_paging_encoder(void **state)
+{
+	Fixture *fixture = *state;
+	const gchar *sql =
+	        SERIES("3000") "SELECT x, x / 4.0 AS q, "
+	                       "CASE WHEN x % 7 = 0 THEN NULL ELSE 'name-' || x END AS n, "
+	                       "CASE WHEN x % 5 = 0 THEN x'61ff62' "
+	                       "ELSE printf('%0300d', x) END AS b FROM c";
+	g_autoptr(Page) first = query_start(fixture, sql, 2500);
+	g_autoptr(Page) second = NULL;
+	g_autoptr(Page) again = NULL;
+
+	/* 2,500 rows: many chunks, rendered by the encoder thread while the statement steps */
+	encoder_check_page(first, 1, 2500);
+	assert_false(first->done);
+	assert_string_equal(first->types->pdata[0], "BIGINT");
+	assert_string_equal(first->types->pdata[1], "DOUBLE");
+	assert_string_equal(first->types->pdata[2], "TEXT");
+	assert_string_equal(first->types->pdata[3], "TEXT");
+	/* the cursor's encoder renders the next page too, from its first chunk */
+	osqd_rpc_session_work(fixture->session);
+	second = query_next(fixture);
+	encoder_check_page(second, 2501, 500);
+	assert_true(second->done);
+
+	/* a new cursor on the same session, closed before its last page */
+	again = query_start(fixture, sql, 1000);
+	encoder_check_page(again, 1, 1000);
+	osqd_rpc_session_work(fixture->session);
+	assert_false(osqd_rpc_session_has_work(fixture->session));
+}
+
+static void
+test_paging_encoder_caps(void **state)
+{
+	Fixture *fixture = *state;
+	/* the fixture's caps: 1,000 rows and 1 MiB, reached inside one page of many chunks */
+	g_autoptr(Page) rows = query_start(fixture, SERIES("1500") "SELECT x FROM c", 2000);
+	g_autoptr(Page) bytes = query_start(
+	        fixture, SERIES("900") "SELECT printf('%02000d', x) AS wide FROM c", 1000);
+	g_autoptr(Page) after = query_start(fixture, SERIES("600") "SELECT x FROM c", 1000);
+
+	assert_int_equal(rows->code, 1);
+	assert_true(rows->done);
+	assert_non_null(strstr(rows->message, "--query_max_rows"));
+	assert_int_equal(bytes->code, 1);
+	assert_true(bytes->done);
+	assert_non_null(strstr(bytes->message, "--query_max_bytes"));
+	/* the session goes on */
+	assert_int_equal(after->code, 0);
+	assert_int_equal(after->n_rows, 600);
+	assert_true(after->done);
+}
+
 static void
 test_paging_statements(void **state)
 {
@@ -969,6 +1081,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_encoder, setup_large, teardown),
+		cmocka_unit_test_setup_teardown(test_paging_encoder_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_statements, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_timeout, setup_fast_timeout, teardown),

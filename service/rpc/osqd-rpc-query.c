@@ -17,9 +17,10 @@
 
 #include "osq-error.h"
 #include "osq-thrift.h"
+#include "osqd-rpc-encoder.h"
+#include "osqd-rpc-values.h"
 
-#define OSQD_RPC_NUMBER_SIZE 40
-#define OSQD_RPC_MAX_REPLY   ((guint64)G_MAXINT32)
+#define OSQD_RPC_MAX_REPLY ((guint64)G_MAXINT32)
 
 typedef struct {
 	OsqdRpcQueryRun *run;
@@ -31,6 +32,7 @@ typedef struct {
 	gboolean have_result; /* queryTyped: a statement with columns was encoded */
 	GArray *null_cells;   /* queryTyped: gint64 positions */
 	guint64 prior_bytes;  /* a cursor: bytes of the pages before this one */
+	OsqdRpcOut sink;      /* out, for the cells */
 } OsqdRpcQueryState;
 
 /* A statement's result keys, encoded once: the kept columns in key order, and each one's
@@ -124,101 +126,6 @@ osqd_rpc_write_page_error_reply(GByteArray *out, const gchar *name, gint32 seqid
 }
 
 /* ---- values ---- */
-
-static gsize
-query_format_int64(gchar *buf, gint64 value)
-{
-	gchar digits[24];
-	guint64 magnitude = value < 0 ? (guint64)0 - (guint64)value : (guint64)value;
-	gsize n = 0, len = 0;
-
-	do {
-		digits[n++] = (gchar)('0' + magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude != 0);
-	if (value < 0)
-		buf[len++] = '-';
-	while (n > 0)
-		buf[len++] = digits[--n];
-	return len;
-}
-
-/* Most text is ASCII: check eight bytes at a time before the full UTF-8 validation. */
-static gboolean
-query_is_ascii(const gchar *data, gsize len)
-{
-	const guint64 high = 0x8080808080808080ull;
-	gsize i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		guint64 word;
-		memcpy(&word, data + i, 8);
-		if ((word & high) != 0)
-			return FALSE;
-	}
-	for (; i < len; i++) {
-		if ((guchar)data[i] >= 0x80)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static void
-query_write_utf8(GByteArray *out, const gchar *data, gsize len)
-{
-	g_autofree gchar *fixed = NULL;
-
-	if (query_is_ascii(data, len) || g_utf8_validate_len(data, len, NULL)) {
-		osq_thrift_write_binary(out, data, len);
-		return;
-	}
-	fixed = g_utf8_make_valid(data, (gssize)len);
-	osq_thrift_write_string(out, fixed);
-}
-
-/* Appends column @column of the current row as a Thrift string; TRUE when it was NULL. */
-static gboolean
-query_write_cell(GByteArray *out, sqlite3_stmt *stmt, gint column)
-{
-	gchar buf[OSQD_RPC_NUMBER_SIZE];
-	gsize len;
-
-	switch (sqlite3_column_type(stmt, column)) {
-	case SQLITE_INTEGER:
-		len = query_format_int64(buf, sqlite3_column_int64(stmt, column));
-		osq_thrift_write_binary(out, buf, len);
-		return FALSE;
-	case SQLITE_FLOAT: {
-		gdouble value = sqlite3_column_double(stmt, column);
-		/* whole numbers print as osquery prints them ("2.0") without SQLite's slower
-		 * printf; anything else keeps 15 significant digits and a decimal point */
-		if (value > -1e15 && value < 1e15 && value == (gdouble)(gint64)value) {
-			len = query_format_int64(buf, (gint64)value);
-			buf[len++] = '.';
-			buf[len++] = '0';
-			osq_thrift_write_binary(out, buf, len);
-			return FALSE;
-		}
-		(void)sqlite3_snprintf(sizeof(buf), buf, "%!.15g", value);
-		osq_thrift_write_string(out, buf);
-		return FALSE;
-	}
-	case SQLITE_TEXT: {
-		const gchar *text = (const gchar *)sqlite3_column_text(stmt, column);
-		query_write_utf8(out, text, (gsize)sqlite3_column_bytes(stmt, column));
-		return FALSE;
-	}
-	case SQLITE_BLOB: {
-		const gchar *blob = sqlite3_column_blob(stmt, column);
-		query_write_utf8(out, blob, (gsize)sqlite3_column_bytes(stmt, column));
-		return FALSE;
-	}
-	case SQLITE_NULL:
-	default:
-		osq_thrift_write_i32(out, 0);
-		return TRUE;
-	}
-}
 
 /* ---- limits and errors ---- */
 
@@ -397,18 +304,24 @@ query_encode_maps(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 	}
 	query_keys_init(&keys, stmt);
 	while (row) {
-		GByteArray *out = state->out;
+		guint8 *head;
 		if (!query_check_row_limit(state, error)) {
 			ok = FALSE;
 			break;
 		}
-		osq_thrift_write_map_begin(out, OSQ_THRIFT_STRING, OSQ_THRIFT_STRING,
-		                           (gint32)keys.columns->len);
+		head = osqd_rpc_out_reserve(&state->sink, 6);
+		head[0] = OSQ_THRIFT_STRING;
+		head[1] = OSQ_THRIFT_STRING;
+		osqd_rpc_put_be32(head + 2, keys.columns->len);
+		osqd_rpc_out_commit(&state->sink, 6);
 		for (guint i = 0; i < keys.columns->len; i++) {
 			guint from = g_array_index(keys.offsets, guint, i);
 			guint to = g_array_index(keys.offsets, guint, i + 1);
-			g_byte_array_append(out, keys.keys->data + from, to - from);
-			(void)query_write_cell(out, stmt, g_array_index(keys.columns, gint, i));
+			guint8 *p = osqd_rpc_out_reserve(&state->sink, to - from);
+			memcpy(p, keys.keys->data + from, to - from);
+			osqd_rpc_out_commit(&state->sink, to - from);
+			(void)osqd_rpc_put_cell(&state->sink, stmt,
+			                        g_array_index(keys.columns, gint, i));
 		}
 		state->rows++;
 		if (!query_check_byte_limit(state, error) ||
@@ -426,7 +339,9 @@ osqd_rpc_query_write_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid
                            GByteArray *out)
 {
 	g_autoptr(GError) error = NULL;
-	OsqdRpcQueryState state = { .run = run, .out = out, .start = out->len };
+	OsqdRpcQueryState state = {
+		.run = run, .out = out, .sink = { .buf = out }, .start = out->len
+	};
 	gsize count_offset;
 
 	if (run->limits->query_timeout_ms > 0)
@@ -520,9 +435,9 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 	while (row) {
 		if (!query_check_row_limit(state, error))
 			return FALSE;
-		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
+		osqd_rpc_put_list_begin(&state->sink, OSQ_THRIFT_STRING, n);
 		for (gint i = 0; i < n; i++) {
-			if (query_write_cell(out, stmt, i)) {
+			if (osqd_rpc_put_cell(&state->sink, stmt, i)) {
 				gint64 cell = (gint64)state->rows * n + i;
 				g_array_append_val(state->null_cells, cell);
 			} else if (types->pdata[i] == NULL) {
@@ -548,9 +463,11 @@ query_write_typed(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const g
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) null_cells = g_array_new(FALSE, FALSE, sizeof(gint64));
-	OsqdRpcQueryState state = {
-		.run = run, .out = out, .start = out->len, .null_cells = null_cells
-	};
+	OsqdRpcQueryState state = { .run = run,
+		                    .out = out,
+		                    .sink = { .buf = out },
+		                    .start = out->len,
+		                    .null_cells = null_cells };
 
 	if (run->limits->query_timeout_ms > 0)
 		state.deadline =
@@ -596,13 +513,15 @@ struct _OsqdRpcCursor {
 	sqlite3_stmt *stmt; /* NULL once the last row was encoded (or stepping failed) */
 	gint n_columns;
 	guint page_rows;
-	gint64 deadline;    /* of the whole cursor; 0: none */
-	guint64 rows;       /* rows encoded so far, for --query_max_rows */
-	guint64 bytes;      /* page bytes encoded so far, for --query_max_bytes */
-	gboolean row;       /* stmt holds a row not yet encoded */
-	GByteArray *page;   /* the next page: QueryPage fields and their stop */
-	gboolean have_page; /* page is computed and waits for queryNext */
-	gboolean page_done; /* the waiting page is the last one */
+	gint64 deadline;         /* of the whole cursor; 0: none */
+	guint64 rows;            /* rows encoded so far, for --query_max_rows */
+	guint64 bytes;           /* page bytes encoded so far, for --query_max_bytes */
+	gboolean row;            /* stmt holds a row not yet encoded */
+	GByteArray *page;        /* the next page: QueryPage fields and their stop */
+	gboolean have_page;      /* page is computed and waits for queryNext */
+	gboolean page_done;      /* the waiting page is the last one */
+	OsqdRpcChunk *chunk;     /* rows copied for encoding in place (small pages) */
+	OsqdRpcEncoder *encoder; /* started once a page needs more than one chunk */
 };
 
 void
@@ -612,6 +531,8 @@ osqd_rpc_cursor_free(OsqdRpcCursor *cursor)
 		return;
 	if (cursor->stmt != NULL)
 		(void)sqlite3_finalize(cursor->stmt);
+	osqd_rpc_encoder_free(cursor->encoder);
+	osqd_rpc_chunk_free(cursor->chunk);
 	g_byte_array_unref(cursor->page);
 	g_free(cursor);
 }
@@ -626,6 +547,98 @@ cursor_finish(OsqdRpcCursor *cursor)
 		(void)sqlite3_finalize(g_steal_pointer(&cursor->stmt));
 }
 
+/* The most bytes @state's reply may reach under --query_max_bytes. */
+static gsize
+query_max_len(OsqdRpcQueryState *state)
+{
+	guint64 max = state->run->limits->query_max_bytes;
+
+	if (max == 0 || max > OSQD_RPC_MAX_REPLY)
+		max = OSQD_RPC_MAX_REPLY;
+	if (state->prior_bytes >= max)
+		return state->start;
+	return state->start + (gsize)MIN(max - state->prior_bytes, (guint64)G_MAXUINT);
+}
+
+/* Copies rows of the page into @chunk until it is full or the page is: NULL positions and
+ * first-value types are noted on the way. */
+static gboolean
+cursor_fill_chunk(OsqdRpcCursor *cursor, OsqdRpcQueryState *state, OsqdRpcChunk *chunk,
+                  GPtrArray *types, GArray *null_cells, guint *count, GError **error)
+{
+	sqlite3_stmt *stmt = cursor->stmt;
+	gint n = cursor->n_columns;
+
+	while (cursor->row && *count < cursor->page_rows && !osqd_rpc_chunk_is_full(chunk)) {
+		if (!query_check_row_limit(state, error))
+			return FALSE;
+		for (gint i = 0; i < n; i++) {
+			gint type = osqd_rpc_chunk_add_cell(chunk, stmt, i);
+			if (type == SQLITE_NULL) {
+				gint64 cell = (gint64)*count * n + i;
+				g_array_append_val(null_cells, cell);
+			} else if (types != NULL && types->pdata[i] == NULL) {
+				types->pdata[i] = g_strdup(osqd_engine_column_type(stmt, i));
+			}
+		}
+		osqd_rpc_chunk_end_row(chunk);
+		(*count)++;
+		state->rows++;
+		if (!query_step(state, stmt, &cursor->row, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The rows of a page, chunk by chunk. The first chunk is encoded in place; when the page
+ * wants more, an encoder thread renders the chunks while this thread steps on. */
+static gboolean
+cursor_encode_rows(OsqdRpcCursor *cursor, OsqdRpcQueryState *state, GPtrArray *types,
+                   GArray *null_cells, guint *count, GError **error)
+{
+	gsize max_len = query_max_len(state);
+	gboolean encoding = FALSE, ok = TRUE;
+
+	if (cursor->encoder != NULL) {
+		osqd_rpc_encoder_begin(cursor->encoder, &state->sink, cursor->n_columns, max_len);
+		encoding = TRUE;
+	}
+	while (ok && cursor->row && *count < cursor->page_rows) {
+		OsqdRpcChunk *chunk;
+		if (encoding && osqd_rpc_encoder_over(cursor->encoder))
+			break;
+		if (encoding) {
+			chunk = osqd_rpc_encoder_take(cursor->encoder);
+		} else {
+			if (cursor->chunk == NULL)
+				cursor->chunk = osqd_rpc_chunk_new();
+			chunk = cursor->chunk;
+			osqd_rpc_chunk_reset(chunk);
+		}
+		ok = cursor_fill_chunk(cursor, state, chunk, types, null_cells, count, error);
+		if (encoding) {
+			osqd_rpc_encoder_push(cursor->encoder, chunk);
+			continue;
+		}
+		osqd_rpc_chunk_encode(chunk, &state->sink, cursor->n_columns);
+		if (ok && !query_check_byte_limit(state, error))
+			return FALSE;
+		if (ok && cursor->row && *count < cursor->page_rows) {
+			cursor->encoder = osqd_rpc_encoder_new();
+			if (cursor->encoder != NULL) {
+				osqd_rpc_encoder_begin(cursor->encoder, &state->sink,
+				                       cursor->n_columns, max_len);
+				encoding = TRUE;
+			}
+		}
+	}
+	if (encoding)
+		(void)osqd_rpc_encoder_finish(cursor->encoder);
+	if (!ok)
+		return FALSE;
+	return query_check_byte_limit(state, error);
+}
+
 /* Appends up to page_rows rows as QueryPage fields and their stop; the first page carries the
  * columns and types too. On failure @out holds a partial page: the caller rewinds it. */
 static gboolean
@@ -637,6 +650,7 @@ cursor_encode_page(OsqdRpcCursor *cursor, OsqdRpcQueryRun *run, GByteArray *out,
 	OsqdRpcQueryState state = {
 		.run = run,
 		.out = out,
+		.sink = { .buf = out },
 		.start = out->len,
 		.deadline = cursor->deadline,
 		.rows = cursor->rows,
@@ -666,24 +680,8 @@ cursor_encode_page(OsqdRpcCursor *cursor, OsqdRpcQueryRun *run, GByteArray *out,
 	}
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 4);
 	count_offset = osq_thrift_write_list_begin_deferred(out, OSQ_THRIFT_LIST);
-	while (cursor->row && count < cursor->page_rows) {
-		if (!query_check_row_limit(&state, error))
-			return FALSE;
-		osq_thrift_write_list_begin(out, OSQ_THRIFT_STRING, n);
-		for (gint i = 0; i < n; i++) {
-			if (query_write_cell(out, stmt, i)) {
-				gint64 cell = (gint64)count * n + i;
-				g_array_append_val(null_cells, cell);
-			} else if (types != NULL && types->pdata[i] == NULL) {
-				types->pdata[i] = g_strdup(osqd_engine_column_type(stmt, i));
-			}
-		}
-		count++;
-		state.rows++;
-		if (!query_check_byte_limit(&state, error) ||
-		    !query_step(&state, stmt, &cursor->row, error))
-			return FALSE;
-	}
+	if (!cursor_encode_rows(cursor, &state, types, null_cells, &count, error))
+		return FALSE;
 	osq_thrift_patch_i32(out, count_offset, (gint32)count);
 	if (types != NULL) {
 		osq_thrift_write_field_begin(out, OSQ_THRIFT_LIST, 3);
@@ -734,7 +732,9 @@ osqd_rpc_query_write_start_reply(OsqdRpcQueryRun *run, const gchar *name, gint32
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(OsqdRpcCursor) cursor = g_new0(OsqdRpcCursor, 1);
-	OsqdRpcQueryState state = { .run = run, .out = out, .start = out->len };
+	OsqdRpcQueryState state = {
+		.run = run, .out = out, .sink = { .buf = out }, .start = out->len
+	};
 	const gchar *rest = sql;
 	const gchar *tail = NULL;
 	sqlite3_stmt *stmt = NULL;
