@@ -133,25 +133,28 @@ osqd_rpc_put_utf8(OsqdRpcOut *out, const gchar *data, gsize len)
 	osqd_rpc_put_binary(out, fixed, strlen(fixed));
 }
 
-/* Column @column of @stmt's current row as a Thrift string; TRUE when it was NULL. */
+/* Column @column of @stmt's current row as a Thrift string; TRUE when it was NULL. Read
+ * through sqlite3_column_value() as osqd_rpc_chunk_add_cell() does (one thread per statement). */
 gboolean
 osqd_rpc_put_cell(OsqdRpcOut *out, sqlite3_stmt *stmt, gint column)
 {
-	switch (sqlite3_column_type(stmt, column)) {
+	sqlite3_value *value = sqlite3_column_value(stmt, column);
+
+	switch (sqlite3_value_type(value)) {
 	case SQLITE_INTEGER:
-		osqd_rpc_put_int64(out, sqlite3_column_int64(stmt, column));
+		osqd_rpc_put_int64(out, sqlite3_value_int64(value));
 		return FALSE;
 	case SQLITE_FLOAT:
-		osqd_rpc_put_double(out, sqlite3_column_double(stmt, column));
+		osqd_rpc_put_double(out, sqlite3_value_double(value));
 		return FALSE;
 	case SQLITE_TEXT: {
-		const gchar *text = (const gchar *)sqlite3_column_text(stmt, column);
-		osqd_rpc_put_utf8(out, text, (gsize)sqlite3_column_bytes(stmt, column));
+		const gchar *text = (const gchar *)sqlite3_value_text(value);
+		osqd_rpc_put_utf8(out, text, (gsize)sqlite3_value_bytes(value));
 		return FALSE;
 	}
 	case SQLITE_BLOB: {
-		const gchar *blob = sqlite3_column_blob(stmt, column);
-		osqd_rpc_put_utf8(out, blob, (gsize)sqlite3_column_bytes(stmt, column));
+		const gchar *blob = sqlite3_value_blob(value);
+		osqd_rpc_put_utf8(out, blob, (gsize)sqlite3_value_bytes(value));
 		return FALSE;
 	}
 	case SQLITE_NULL:
