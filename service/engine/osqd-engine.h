@@ -61,6 +61,13 @@ void osqd_engine_interrupt(OsqdEngine *engine);
  * of the value in the current row; "TEXT" when nothing better is known. */
 const gchar *osqd_engine_column_type(sqlite3_stmt *stmt, gint column);
 
+/* The types osquery's getQueryColumns reports for @stmt's result columns, without running it:
+ * each column's declared type, else what its EXPLAIN program says an expression yields
+ * (literals, concatenation, arithmetic, comparisons, casts), else "UNKNOWN". Returns a
+ * NULL-terminated array of static strings, one per column; NULL on error. */
+const gchar **osqd_engine_infer_column_types(OsqdEngine *engine, sqlite3_stmt *stmt,
+                                             GError **error);
+
 /* Registers osq's SQL functions (split, regex_match, ...) on @db. */
 gboolean osqd_functions_register(sqlite3 *db, GError **error);
 

@@ -469,9 +469,42 @@ test_get_query_columns(void **state)
 	assert_string_equal(keys->pdata[2], "one");
 	assert_string_equal(row_value(rows, 0, "pid"), "BIGINT");
 	assert_string_equal(row_value(rows, 1, "name"), "TEXT");
+	/* expressions: typed from the statement's program, as osquery does */
+	assert_string_equal(row_value(rows, 2, "one"), "INTEGER");
 	rows_bad = decode_response(bad, "getQueryColumns", &code, &message_bad, NULL);
 	assert_int_equal(code, 1);
 	assert_non_null(strstr(message_bad, "no such table"));
+}
+
+static void
+test_get_query_columns_expressions(void **state)
+{
+	Fixture *fixture = *state;
+	static const gchar *const expected[][2] = {
+		{ "a", "INTEGER" }, { "b", "TEXT" },    { "c", "DOUBLE" },  { "d", "BIGINT" },
+		{ "e", "TEXT" },    { "f", "INTEGER" }, { "g", "BIGINT" },  { "h", "DOUBLE" },
+		{ "i", "TEXT" },    { "j", "BIGINT" },  { "k", "UNKNOWN" }, { "l", "UNKNOWN" },
+		{ "m", "BIGINT" },  { "n", "TEXT" },
+	};
+	g_autoptr(GByteArray) reply = call_sql(
+	        fixture, "getQueryColumns",
+	        "SELECT 1 AS a, 'x' AS b, 1.5 AS c, 1 + 2 AS d, 'a' || 'b' AS e, 1 = 2 AS f, "
+	        "5000000000 AS g, CAST('1' AS REAL) AS h, CAST(1 AS TEXT) AS i, count(*) AS j, "
+	        "NULL AS k, upper('x') AS l, pid * 2 AS m, name AS n FROM processes");
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *message = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = -1;
+
+	rows = decode_response(reply, "getQueryColumns", &code, &message, keys);
+	assert_int_equal(code, 0);
+	assert_int_equal(rows->len, G_N_ELEMENTS(expected));
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+		assert_string_equal(keys->pdata[i], expected[i][0]);
+		if (g_strcmp0(row_value(rows, i, expected[i][0]), expected[i][1]) != 0)
+			fail_msg("%s: %s, expected %s", expected[i][0],
+			         row_value(rows, i, expected[i][0]), expected[i][1]);
+	}
 }
 
 static void
@@ -1078,6 +1111,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_byte_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup_fast_timeout, teardown),
 		cmocka_unit_test_setup_teardown(test_get_query_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_query_columns_expressions, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_query_typed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_pages, setup, teardown),

@@ -368,6 +368,7 @@ osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name, gint
                                    const gchar *sql, GByteArray *out)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree const gchar **types = NULL;
 	sqlite3_stmt *stmt;
 	gint n;
 
@@ -379,6 +380,12 @@ osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name, gint
 		                                            : "no SQL statement to describe");
 		return;
 	}
+	types = osqd_engine_infer_column_types(run->engine, stmt, &error);
+	if (types == NULL) {
+		(void)sqlite3_finalize(stmt);
+		osqd_rpc_write_response_reply(out, name, seqid, 1, error->message);
+		return;
+	}
 	n = sqlite3_column_count(stmt);
 	osq_thrift_write_message_begin(out, name, OSQ_THRIFT_REPLY, seqid);
 	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRUCT, 0);
@@ -388,7 +395,7 @@ osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name, gint
 	for (gint i = 0; i < n; i++) {
 		osq_thrift_write_map_begin(out, OSQ_THRIFT_STRING, OSQ_THRIFT_STRING, 1);
 		osq_thrift_write_string(out, sqlite3_column_name(stmt, i));
-		osq_thrift_write_string(out, osqd_engine_column_type(stmt, i));
+		osq_thrift_write_string(out, types[i]);
 	}
 	osq_thrift_write_field_stop(out);
 	osq_thrift_write_field_stop(out);
