@@ -22,7 +22,8 @@ struct _OsqdEngine {
 	GDestroyNotify access_destroy;
 	GError *generator_error; /* the last generator failure or access denial */
 	gboolean declaring;      /* inside sqlite3_declare_vtab() for one of our tables */
-	GHashTable *modules;     /* table names with a module on this connection */
+	GHashTable *tables;      /* name -> the registry table attached here (a reference) */
+	guint64 generation;      /* of the registry when the tables were last synced */
 };
 
 /* Attaches @table to the engine's connection as an eponymous virtual table. */

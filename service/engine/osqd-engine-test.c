@@ -325,6 +325,77 @@ test_functions(void **state)
 	assert_rows(engine, "SELECT md5(''), sqrt(16)", "d41d8cd98f00b204e9800998ecf8427e|4.0\n");
 }
 
+/* ---- tables added and removed at run time ---- */
+
+static gint dynamic_freed;
+
+static void
+dynamic_table_free(gpointer data)
+{
+	dynamic_freed++;
+	g_free(data);
+}
+
+static OsqdDynamicTable *
+dynamic_table_new(const gchar *name)
+{
+	OsqdDynamicTable *dynamic = g_new0(OsqdDynamicTable, 1);
+
+	dynamic->table.name = name;
+	dynamic->table.description = "Numbers, added at run time.";
+	dynamic->table.columns = numbers_columns;
+	dynamic->table.n_columns = G_N_ELEMENTS(numbers_columns);
+	dynamic->table.flags = OSQD_TABLE_FLAG_DYNAMIC;
+	dynamic->table.generate = numbers_generate;
+	dynamic->ref_count = 1;
+	dynamic->free_func = dynamic_table_free;
+	return dynamic;
+}
+
+static void
+test_dynamic_tables(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdRegistry) registry = osqd_registry_new_builtin();
+	g_autoptr(OsqdEngine) engine = osqd_engine_new(registry, &error);
+	OsqdDynamicTable *first = dynamic_table_new("ext_numbers");
+	OsqdDynamicTable *second = dynamic_table_new("ext_numbers");
+	sqlite3_stmt *open_stmt;
+	guint64 generation = osqd_registry_get_generation(registry);
+
+	dynamic_freed = 0;
+	assert_non_null(engine);
+	assert_error(engine, "SELECT * FROM ext_numbers", OSQ_ERROR_FAILED);
+	/* added after the engine was made: the next statement sees it */
+	assert_true(osqd_registry_add(registry, &first->table, &error));
+	osqd_table_unref(&first->table);
+	assert_true(osqd_registry_get_generation(registry) > generation);
+	assert_rows(engine, "SELECT square FROM ext_numbers WHERE value = 3", "9\n");
+	assert_false(osqd_registry_add(registry, &second->table, NULL));
+
+	/* removed while a statement on it is open: that statement still runs; the table goes from
+	 * the connection at the next prepare with no statement open, and is freed then */
+	open_stmt = osqd_engine_prepare(engine, "SELECT value FROM ext_numbers", NULL, &error);
+	assert_non_null(open_stmt);
+	assert_true(osqd_registry_remove(registry, "ext_numbers"));
+	assert_false(osqd_registry_remove(registry, "ext_numbers"));
+	assert_int_equal(dynamic_freed, 0);
+	assert_int_equal(osqd_engine_step(engine, open_stmt, &error), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(open_stmt, 0), 1);
+	(void)sqlite3_finalize(open_stmt);
+	assert_error(engine, "SELECT * FROM ext_numbers", OSQ_ERROR_FAILED);
+	assert_int_equal(dynamic_freed, 1);
+
+	/* the same name again, a new table: attached afresh */
+	assert_true(osqd_registry_add(registry, &second->table, &error));
+	osqd_table_unref(&second->table);
+	assert_rows(engine, "SELECT count(*) FROM ext_numbers", "10\n");
+	g_clear_pointer(&engine, osqd_engine_free);
+	assert_int_equal(dynamic_freed, 1);
+	assert_true(osqd_registry_remove(registry, "ext_numbers"));
+	assert_int_equal(dynamic_freed, 2);
+}
+
 int
 main(void)
 {
@@ -339,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_interrupt),
 		cmocka_unit_test(test_functions),
+		cmocka_unit_test(test_dynamic_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,13 +27,65 @@ static const gchar *const allowed_pragmas[] = {
 static const OsqdTable *
 engine_lookup_table(OsqdEngine *engine, const char *name)
 {
-	const OsqdTable *table = osqd_registry_lookup(engine->registry, name);
+	const OsqdTable *table = g_hash_table_lookup(engine->tables, name);
 	g_autofree gchar *lower = NULL;
 
 	if (table != NULL)
 		return table;
 	lower = g_ascii_strdown(name, -1);
-	return osqd_registry_lookup(engine->registry, lower);
+	return g_hash_table_lookup(engine->tables, lower);
+}
+
+static void
+engine_table_unref_cb(gpointer table)
+{
+	osqd_table_unref(table);
+}
+
+/* Attaches the registry's tables that this connection lacks and detaches those that left it (or
+ * were replaced under the same name). Only between statements: a prepared statement may use an
+ * attached table, so with one open the sync waits for the next prepare. */
+static gboolean
+engine_sync_tables(OsqdEngine *engine, GError **error)
+{
+	guint64 generation = osqd_registry_get_generation(engine->registry);
+	g_autoptr(GPtrArray) tables = NULL;
+	g_autoptr(GHashTable) wanted = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (generation == engine->generation && engine->tables != NULL)
+		return TRUE;
+	if (engine->tables != NULL && sqlite3_next_stmt(engine->db, NULL) != NULL)
+		return TRUE;
+	if (engine->tables == NULL)
+		engine->tables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                       engine_table_unref_cb);
+	tables = osqd_registry_list(engine->registry);
+	wanted = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < tables->len; i++) {
+		const OsqdTable *table = tables->pdata[i];
+		g_hash_table_insert(wanted, (gpointer)table->name, (gpointer)table);
+	}
+	g_hash_table_iter_init(&iter, engine->tables);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_hash_table_lookup(wanted, key) == value)
+			continue;
+		/* a NULL module drops the module of that name (and its eponymous table) */
+		(void)sqlite3_create_module_v2(engine->db, key, NULL, NULL, NULL);
+		g_hash_table_iter_remove(&iter);
+	}
+	for (guint i = 0; i < tables->len; i++) {
+		const OsqdTable *table = tables->pdata[i];
+		if (g_hash_table_contains(engine->tables, table->name))
+			continue;
+		if (!osqd_vtab_register(engine, table, error))
+			return FALSE;
+		g_hash_table_insert(engine->tables, g_strdup(table->name),
+		                    (gpointer)osqd_table_ref(table));
+	}
+	engine->generation = generation;
+	return TRUE;
 }
 
 /* The column's index, or -1 for "" (the table itself) and names that are not columns (rowid). */
@@ -153,13 +205,11 @@ OsqdEngine *
 osqd_engine_new(OsqdRegistry *registry, GError **error)
 {
 	g_autoptr(OsqdEngine) engine = g_new0(OsqdEngine, 1);
-	g_autoptr(GPtrArray) tables = NULL;
 	int rc;
 
 	engine->registry = osqd_registry_ref(registry);
 	engine_configure_sqlite();
 	engine->root = g_strdup("/");
-	engine->modules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	rc = sqlite3_open_v2(":memory:", &engine->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 	                             SQLITE_OPEN_EXRESCODE,
@@ -177,13 +227,8 @@ osqd_engine_new(OsqdRegistry *registry, GError **error)
 	(void)sqlite3_limit(engine->db, SQLITE_LIMIT_LENGTH, 256 * 1024 * 1024);
 	if (!osqd_functions_register(engine->db, error))
 		return NULL;
-	tables = osqd_registry_list(registry);
-	for (guint i = 0; i < tables->len; i++) {
-		const OsqdTable *table = tables->pdata[i];
-		if (!osqd_vtab_register(engine, table, error))
-			return NULL;
-		g_hash_table_add(engine->modules, g_strdup(table->name));
-	}
+	if (!engine_sync_tables(engine, error))
+		return NULL;
 	sqlite3_progress_handler(engine->db, OSQD_ENGINE_PROGRESS_OPS, engine_progress_cb, engine);
 	(void)sqlite3_set_authorizer(engine->db, engine_authorize_cb, engine);
 	return g_steal_pointer(&engine);
@@ -196,11 +241,11 @@ osqd_engine_free(OsqdEngine *engine)
 		return;
 	if (engine->db != NULL)
 		(void)sqlite3_close_v2(engine->db);
+	if (engine->tables != NULL)
+		g_hash_table_unref(engine->tables);
 	g_clear_error(&engine->generator_error);
 	if (engine->access_destroy != NULL)
 		engine->access_destroy(engine->access_data);
-	if (engine->modules != NULL)
-		g_hash_table_unref(engine->modules);
 	osqd_registry_unref(engine->registry);
 	g_free(engine->root);
 	g_free(engine);
@@ -320,6 +365,8 @@ osqd_engine_prepare(OsqdEngine *engine, const gchar *sql, const gchar **tail, GE
 		            OSQD_ENGINE_MAX_SQL_LENGTH);
 		return NULL;
 	}
+	if (!engine_sync_tables(engine, error))
+		return NULL;
 	engine_begin(engine);
 	rc = sqlite3_prepare_v3(engine->db, sql, (int)len, 0, &stmt, &rest);
 	/* on failure too, so a caller can go on with the next statement */

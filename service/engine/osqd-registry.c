@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Table registry. Guarded by a mutex so that extension tables can come and go while worker
- * threads look tables up.
+ * threads look tables up. The registry holds a reference to each dynamic table it lists.
  */
 #include "config.h"
 
@@ -12,8 +12,35 @@
 struct _OsqdRegistry {
 	gint ref_count;
 	GMutex mutex;
-	GHashTable *tables; /* name -> const OsqdTable* */
+	GHashTable *tables; /* name -> const OsqdTable* (a reference for dynamic ones) */
+	guint64 generation;
 };
+
+const OsqdTable *
+osqd_table_ref(const OsqdTable *table)
+{
+	if (table != NULL && (table->flags & OSQD_TABLE_FLAG_DYNAMIC) != 0)
+		g_atomic_int_inc(&((OsqdDynamicTable *)(gpointer)table)->ref_count);
+	return table;
+}
+
+void
+osqd_table_unref(const OsqdTable *table)
+{
+	OsqdDynamicTable *dynamic;
+
+	if (table == NULL || (table->flags & OSQD_TABLE_FLAG_DYNAMIC) == 0)
+		return;
+	dynamic = (OsqdDynamicTable *)(gpointer)table;
+	if (g_atomic_int_dec_and_test(&dynamic->ref_count))
+		dynamic->free_func(dynamic);
+}
+
+static void
+registry_table_unref_cb(gpointer table)
+{
+	osqd_table_unref(table);
+}
 
 OsqdRegistry *
 osqd_registry_new(void)
@@ -22,7 +49,8 @@ osqd_registry_new(void)
 
 	registry->ref_count = 1;
 	g_mutex_init(&registry->mutex);
-	registry->tables = g_hash_table_new(g_str_hash, g_str_equal);
+	registry->tables =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, registry_table_unref_cb);
 	return registry;
 }
 
@@ -64,7 +92,20 @@ osqd_registry_add(OsqdRegistry *registry, const OsqdTable *table, GError **error
 		            "a table named %s exists already", table->name);
 		return FALSE;
 	}
-	g_hash_table_insert(registry->tables, (gpointer)table->name, (gpointer)table);
+	g_hash_table_insert(registry->tables, (gpointer)table->name,
+	                    (gpointer)osqd_table_ref(table));
+	registry->generation++;
+	return TRUE;
+}
+
+gboolean
+osqd_registry_remove(OsqdRegistry *registry, const gchar *name)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+
+	if (!g_hash_table_remove(registry->tables, name))
+		return FALSE;
+	registry->generation++;
 	return TRUE;
 }
 
@@ -74,6 +115,22 @@ osqd_registry_lookup(OsqdRegistry *registry, const gchar *name)
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
 
 	return g_hash_table_lookup(registry->tables, name);
+}
+
+const OsqdTable *
+osqd_registry_lookup_ref(OsqdRegistry *registry, const gchar *name)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+
+	return osqd_table_ref(g_hash_table_lookup(registry->tables, name));
+}
+
+guint64
+osqd_registry_get_generation(OsqdRegistry *registry)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+
+	return registry->generation;
 }
 
 static gint
@@ -89,13 +146,13 @@ GPtrArray *
 osqd_registry_list(OsqdRegistry *registry)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
-	GPtrArray *list = g_ptr_array_new();
+	GPtrArray *list = g_ptr_array_new_with_free_func(registry_table_unref_cb);
 	GHashTableIter iter;
 	gpointer value;
 
 	g_hash_table_iter_init(&iter, registry->tables);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
-		g_ptr_array_add(list, value);
+		g_ptr_array_add(list, (gpointer)osqd_table_ref(value));
 	g_ptr_array_sort(list, compare_tables);
 	return list;
 }

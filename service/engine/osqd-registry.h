@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The set of tables an engine serves: the generated built-in array, later joined by tables that
- * extensions register. Lookups are by name; listing is sorted by name.
+ * The set of tables an engine serves: the generated built-in array, joined at run time by tables
+ * that extensions register (OsqdDynamicTable, reference-counted). Lookups are by name; listing
+ * is sorted by name. Every change bumps a generation number, which engines compare to know when
+ * to attach new tables and detach removed ones.
  */
 #pragma once
 
@@ -17,11 +19,19 @@ OsqdRegistry *osqd_registry_new_builtin(void);
 OsqdRegistry *osqd_registry_ref(OsqdRegistry *registry);
 void osqd_registry_unref(OsqdRegistry *registry);
 
-/* @table must outlive the registry. Fails if the name is taken. */
+/* Adds @table (a built-in one must outlive the registry; a dynamic one gets a reference). Fails if
+ * the name is taken. */
 gboolean osqd_registry_add(OsqdRegistry *registry, const OsqdTable *table, GError **error);
+/* Removes the table named @name; FALSE if there is none. */
+gboolean osqd_registry_remove(OsqdRegistry *registry, const gchar *name);
+/* Borrowed: for built-in tables, or while the caller knows the table stays registered. */
 const OsqdTable *osqd_registry_lookup(OsqdRegistry *registry, const gchar *name);
-/* The tables sorted by name (a new array of borrowed pointers). */
+/* A reference (osqd_table_unref() it), or NULL. */
+const OsqdTable *osqd_registry_lookup_ref(OsqdRegistry *registry, const gchar *name);
+/* The tables sorted by name; the array holds a reference to each (freeing it drops them). */
 GPtrArray *osqd_registry_list(OsqdRegistry *registry);
+/* Bumped by every add and remove. */
+guint64 osqd_registry_get_generation(OsqdRegistry *registry);
 
 /* osquery's column definition for a table: "`pid` BIGINT, ..., PRIMARY KEY (`pid`)) WITHOUT
  * ROWID" without the leading "CREATE TABLE name(". */

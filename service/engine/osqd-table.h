@@ -41,6 +41,7 @@ typedef enum {
 	OSQD_TABLE_FLAG_EVENT = 1 << 2,
 	OSQD_TABLE_FLAG_USER_DATA = 1 << 3,
 	OSQD_TABLE_FLAG_SENSITIVE = 1 << 16,
+	OSQD_TABLE_FLAG_DYNAMIC = 1 << 17, /* added at run time: an OsqdDynamicTable */
 } OsqdTableFlags;
 
 typedef struct {
@@ -68,6 +69,21 @@ typedef struct {
 	OsqdTableGenerateFunc generate;
 	gpointer user_data; /* for tables that are not built in (extensions) */
 } OsqdTable;
+
+/* A table added at run time (by an extension). Reference-counted, so that a connection that
+ * still has it attached, or a scan in progress, keeps it alive after it left the registry;
+ * @free_func frees the whole struct (names, columns, user data) when the last reference goes.
+ * Its OsqdTable has OSQD_TABLE_FLAG_DYNAMIC set. */
+typedef struct {
+	OsqdTable table; /* first: a pointer to it is a pointer to the table */
+	gint ref_count;
+	GDestroyNotify free_func;
+} OsqdDynamicTable;
+
+/* A reference for dynamic tables; built-in tables live for the whole process and are returned
+ * as they are. NULL-safe. */
+const OsqdTable *osqd_table_ref(const OsqdTable *table);
+void osqd_table_unref(const OsqdTable *table);
 
 /* Constraint operators, numerically SQLite's SQLITE_INDEX_CONSTRAINT_* (as osquery's are). */
 typedef enum {

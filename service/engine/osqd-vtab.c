@@ -411,6 +411,17 @@ vtab_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
 	return SQLITE_OK;
 }
 
+/* SQLite calls this when the module goes (connection closed, or the table detached), also when
+ * creating it failed. */
+static void
+vtab_module_free(void *data)
+{
+	OsqdVtabModule *module = data;
+
+	osqd_table_unref(module->table);
+	g_free(module);
+}
+
 static const sqlite3_module osqd_vtab_module = {
 	.iVersion = 0,
 	.xCreate = NULL, /* eponymous-only */
@@ -434,8 +445,9 @@ osqd_vtab_register(OsqdEngine *engine, const OsqdTable *table, GError **error)
 	int rc;
 
 	module->engine = engine;
-	module->table = table;
-	rc = sqlite3_create_module_v2(engine->db, table->name, &osqd_vtab_module, module, g_free);
+	module->table = osqd_table_ref(table);
+	rc = sqlite3_create_module_v2(engine->db, table->name, &osqd_vtab_module, module,
+	                              vtab_module_free);
 	if (rc != SQLITE_OK) {
 		g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "cannot register table %s: %s",
 		            table->name, sqlite3_errmsg(engine->db));
