@@ -200,10 +200,33 @@ test_scan_hostile(void **state)
 	                 OSQ_THRIFT_SCAN_INVALID);
 	assert_int_equal(osq_thrift_message_scan(http, sizeof(http) - 1, 1 << 20, &length, NULL),
 	                 OSQ_THRIFT_SCAN_INVALID);
-	/* not yet invalid (the elements may still come) but capped by the size limit */
+	/* 2^31 elements cannot fit in 1 MiB: refused as soon as the count is seen */
 	assert_int_equal(
 	        osq_thrift_message_scan(big_list, sizeof(big_list), 1 << 20, &length, NULL),
-	        OSQ_THRIFT_SCAN_INCOMPLETE);
+	        OSQ_THRIFT_SCAN_INVALID);
+	/* ...while 16 elements might still come */
+	{
+		guint8 small_list[sizeof(big_list)];
+		memcpy(small_list, big_list, sizeof(big_list));
+		small_list[sizeof(small_list) - 4] = 0;
+		small_list[sizeof(small_list) - 3] = 0;
+		small_list[sizeof(small_list) - 2] = 0;
+		small_list[sizeof(small_list) - 1] = 16;
+		assert_int_equal(osq_thrift_message_scan(small_list, sizeof(small_list), 1 << 20,
+		                                         &length, NULL),
+		                 OSQ_THRIFT_SCAN_INCOMPLETE);
+	}
+	/* a string in the body announcing 1 GiB: refused at once, not waited for */
+	{
+		static const guint8 huge_string[] = { 0x80, 0x01, 0x00, 0x02, 0,   0,    0,    1,
+			                              'q',  0,    0,    0,    0,   0x0b, 0x00, 0x01,
+			                              0x40, 0x00, 0x00, 0x00, 'x', 'x' };
+		g_autoptr(GError) error = NULL;
+		assert_int_equal(osq_thrift_message_scan(huge_string, sizeof(huge_string), 1 << 20,
+		                                         &length, &error),
+		                 OSQ_THRIFT_SCAN_INVALID);
+		assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_LIMIT));
+	}
 	assert_int_equal(osq_thrift_message_scan(big_list, sizeof(big_list), sizeof(big_list),
 	                                         &length, NULL),
 	                 OSQ_THRIFT_SCAN_INVALID);

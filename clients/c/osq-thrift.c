@@ -154,6 +154,7 @@ osq_thrift_reader_init(OsqThriftReader *reader, const guint8 *data, gsize len)
 	reader->len = len;
 	reader->pos = 0;
 	reader->depth = 0;
+	reader->limit = 0;
 }
 
 static gboolean
@@ -161,6 +162,13 @@ reader_need(OsqThriftReader *reader, gsize size, GError **error)
 {
 	if (reader->len - reader->pos >= size)
 		return TRUE;
+	if (reader->limit > 0 && size > reader->limit - MIN(reader->pos, reader->limit)) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+		            "a Thrift value of %" G_GSIZE_FORMAT
+		            " bytes goes past the %" G_GSIZE_FORMAT "-byte message limit",
+		            size, reader->limit);
+		return FALSE;
+	}
 	g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_IO, "truncated Thrift message");
 	return FALSE;
 }
@@ -373,7 +381,9 @@ check_count(OsqThriftReader *reader, gint32 count, gsize element_size, GError **
 	if (count < 0)
 		return reader_invalid(error, "negative container size");
 	if ((guint64)count * element_size > reader->len - reader->pos)
-		return reader_need(reader, reader->len - reader->pos + 1, error);
+		return reader_need(reader,
+		                   (gsize)MIN((guint64)count * element_size, (guint64)G_MAXSIZE),
+		                   error);
 	return TRUE;
 }
 
@@ -550,6 +560,7 @@ osq_thrift_message_scan(const guint8 *data, gsize len, gsize max, gsize *length,
 		}
 	}
 	osq_thrift_reader_init(&reader, data, MIN(len, max));
+	reader.limit = max;
 	if (osq_thrift_read_message_begin(&reader, &name, &type, &seqid, &error_local) &&
 	    osq_thrift_skip(&reader, OSQ_THRIFT_STRUCT, &error_local)) {
 		*length = reader.pos;

@@ -79,6 +79,8 @@ typedef struct {
 	gsize len;
 	gsize pos;
 	guint depth;
+	gsize limit; /* 0, or the most bytes the message may have: a value announced past it is an
+	              * OSQ_ERROR_LIMIT error at once, not a truncation to wait out */
 } OsqThriftReader;
 
 void osq_thrift_reader_init(OsqThriftReader *reader, const guint8 *data, gsize len);

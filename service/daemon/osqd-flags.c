@@ -34,8 +34,19 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "others may read tables that are not sensitive)" },
 	{ "database_path", OSQD_FLAG_STRING, NULL,
 	  "Path of the daemon's database (kept for the scheduler and event store)" },
+	{ "disable_extensions", OSQD_FLAG_BOOL, "false",
+	  "Turn the extension API off: registerExtension is refused" },
+	{ "extensions_autoload", OSQD_FLAG_STRING, "",
+	  "File listing extension executables to start, one path per line (# starts a comment)" },
+	{ "extensions_default_index", OSQD_FLAG_BOOL, "true",
+	  "Treat extension columns without options as indexed, so their constraints reach the "
+	  "extension (as osquery does)" },
 	{ "extensions_interval", OSQD_FLAG_STRING, "3",
-	  "Seconds between health checks of registered extensions" },
+	  "Seconds between health checks of registered extensions (decimals allowed, at least "
+	  "0.2)" },
+	{ "extensions_require", OSQD_FLAG_STRING, "",
+	  "Comma-separated names of autoloaded extensions that must register before osqd serves "
+	  "queries" },
 	{ "extensions_socket", OSQD_FLAG_STRING, NULL,
 	  "Path of the Unix socket osqd serves the extension API on" },
 	{ "extensions_socket_group", OSQD_FLAG_STRING, "",
@@ -45,7 +56,8 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Permission bits of the socket in octal; connecting needs write permission, so 0660 "
 	  "lets the owner and the socket's group in" },
 	{ "extensions_timeout", OSQD_FLAG_STRING, "3",
-	  "Seconds to wait for an extension to answer its first health check" },
+	  "Seconds to wait for an extension to answer its first health check, for each ping, and "
+	  "for --extensions_require" },
 	{ "flagfile", OSQD_FLAG_STRING, "",
 	  "Read more flags from this file, one per line (# starts a comment)" },
 	{ "pidfile", OSQD_FLAG_STRING, NULL,
@@ -64,6 +76,9 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Most connections served at once; more are closed after an error reply" },
 	{ "rpc_max_message", OSQD_FLAG_UINT32, "1048576",
 	  "Largest request in bytes; a larger one closes the connection" },
+	{ "thrift_timeout", OSQD_FLAG_UINT32, "300",
+	  "Seconds one call into an extension may take (a query's own deadline may end it "
+	  "sooner)" },
 	{ "verbose", OSQD_FLAG_BOOL, "false", "Log debug messages" },
 };
 

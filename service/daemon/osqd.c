@@ -95,16 +95,29 @@ osqd_parse_group(const gchar *text, gint *gid, GError **error)
 	return TRUE;
 }
 
+/* A string flag holding seconds (osquery's are strings): whole or decimal, as milliseconds. */
 static gboolean
-osqd_check_seconds(OsqdFlags *flags, const gchar *name, GError **error)
+osqd_get_seconds_ms(OsqdFlags *flags, const gchar *name, guint *ms, GError **error)
 {
 	const gchar *text = osqd_flags_get_string(flags, name);
+	gchar *end = NULL;
+	gdouble seconds = g_ascii_strtod(text, &end);
 
-	if (g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, NULL, NULL))
+	if (text[0] != '\0' && end != NULL && *end == '\0' && seconds >= 0 &&
+	    seconds <= G_MAXUINT32 / 1000) {
+		if (ms != NULL)
+			*ms = (guint)(seconds * 1000 + 0.5);
 		return TRUE;
+	}
 	g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
 	            "--%s: '%s' is not a number of seconds", name, text);
 	return FALSE;
+}
+
+static gboolean
+osqd_check_seconds(OsqdFlags *flags, const gchar *name, GError **error)
+{
+	return osqd_get_seconds_ms(flags, name, NULL, error);
 }
 
 /* The defaults live in directories that may not exist yet: /var/osquery for root, the user's
@@ -205,6 +218,31 @@ osqd_build_config(OsqdFlags *flags, OsqdRpcServerConfig *server_config, OsqdRpcL
 /* An OsqdEngineAccessFunc for one connection: the policy's table/column decision, logged when
  * it denies (the library only returns the error). */
 static gboolean
+osqd_build_extensions_config(OsqdFlags *flags, const OsqdRpcLimits *limits,
+                             OsqdExtensionsConfig *config, GError **error)
+{
+	if (!osqd_get_seconds_ms(flags, "extensions_interval", &config->interval_ms, error) ||
+	    !osqd_get_seconds_ms(flags, "extensions_timeout", &config->timeout_ms, error))
+		return FALSE;
+	if (config->interval_ms < 200) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		                    "--extensions_interval must be at least 0.2 seconds");
+		return FALSE;
+	}
+	config->call_timeout_ms =
+	        (guint)MIN(osqd_flags_get_uint(flags, "thrift_timeout"), G_MAXUINT / 1000) * 1000;
+	if (config->call_timeout_ms == 0)
+		config->call_timeout_ms = G_MAXUINT;
+	/* one extension reply may be as large as a whole query result */
+	config->max_reply = limits->query_max_bytes > 0
+	                            ? (gsize)MIN(limits->query_max_bytes, (guint64)G_MAXINT32)
+	                            : (gsize)G_MAXINT32;
+	config->max_rows = limits->query_max_rows;
+	config->default_index = osqd_flags_get_bool(flags, "extensions_default_index");
+	return TRUE;
+}
+
+static gboolean
 osqd_engine_access_cb(const OsqdTable *table, gint column, gpointer user_data, GError **error)
 {
 	OsqdPolicyAccess *access = user_data;
@@ -262,9 +300,12 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	g_autoptr(OsqdRpcHandler) handler = NULL;
 	g_autoptr(OsqdRpcServer) server = NULL;
 	g_autoptr(OsqdPolicy) policy = NULL;
+	g_autoptr(OsqdExtensions) extensions = NULL;
 	g_autofree gchar *policy_text = NULL;
+	OsqdExtensionsConfig extensions_config = { 0 };
 
-	if (!osqd_build_config(flags, &server_config, &limits, error))
+	if (!osqd_build_config(flags, &server_config, &limits, error) ||
+	    !osqd_build_extensions_config(flags, &limits, &extensions_config, error))
 		return EXIT_FAILURE;
 	if (!osqd_prepare_directory(flags, "pidfile", error) ||
 	    !osqd_prepare_directory(flags, "extensions_socket", error))
@@ -289,6 +330,15 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	g_clear_pointer(&engine, osqd_engine_free);
 
 	handler = osqd_rpc_handler_new(registry, &limits);
+	if (!osqd_flags_get_bool(flags, "disable_extensions")) {
+		extensions = osqd_extensions_new(registry, server_config.socket_path,
+		                                 &extensions_config);
+		osqd_extensions_add_builtin_plugin(extensions, "config", "filesystem");
+		osqd_extensions_add_builtin_plugin(extensions, "logger", "filesystem");
+		osqd_extensions_add_builtin_plugin(extensions, "logger", "stdout");
+		osqd_extensions_add_builtin_plugin(extensions, "logger", "syslog");
+		osqd_rpc_handler_set_extensions(handler, extensions);
+	}
 	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
 	osqd_rpc_handler_set_access_func(handler, osqd_rpc_access_cb, daemon);
 	osqd_rpc_handler_set_engine_setup_func(handler, osqd_engine_setup_cb, daemon);
@@ -298,6 +348,8 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		return EXIT_FAILURE;
 	g_message("osqd %s serving %s (pid %d, pidfile %s)", OSQ_VERSION, server_config.socket_path,
 	          (gint)getpid(), osqd_flags_get_string(flags, "pidfile"));
+	if (extensions != NULL)
+		osqd_extensions_start_watcher(extensions);
 
 	policy_text = osqd_policy_describe(policy);
 	g_info("access policy:\n%s", policy_text);
@@ -307,7 +359,12 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	g_message("stopping%s", g_atomic_int_get(&daemon->shutdown_requested)
 	                                ? " (shutdown requested over the socket)"
 	                                : "");
+	/* every extension hears shutdown(), as osquery's core tells them, while their sockets are
+	 * still there (stopping the server removes <socket>.* files) */
+	if (extensions != NULL)
+		osqd_extensions_shutdown_all(extensions);
 	osqd_rpc_server_stop(server);
+	g_clear_pointer(&extensions, osqd_extensions_free);
 	/* the pidfile goes last: while it is locked, no second daemon starts */
 	g_clear_pointer(&server, osqd_rpc_server_free);
 	g_clear_pointer(&pidfile, osqd_pidfile_release);

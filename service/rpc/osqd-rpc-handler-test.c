@@ -49,10 +49,6 @@
 #define OPTIONS_REPLY                                                                              \
 	"80010002000000076f7074696f6e73000000000d00000b0c0000000100000007766572626f73650b000100"   \
 	"000004747275650b00020000000566616c73650b000300000004626f6f6c0000"
-#define REGISTER_REPLY                                                                             \
-	"80010002000000117265676973746572457874656e73696f6e000000000c0000080001000000010b000200"   \
-	"000020657874656e73696f6e7320617265206e6f7420737570706f72746564207965740a00030000000000"   \
-	"0000000000"
 
 typedef struct {
 	OsqdRegistry *registry;
@@ -185,6 +181,36 @@ read_status(OsqThriftReader *reader, gint32 *code, gchar **message)
 		else
 			assert_true(osq_thrift_skip(reader, type, NULL));
 	}
+}
+
+/* An ExtensionStatus reply (registerExtension...): code, message and uuid. */
+static gint32
+decode_status(GByteArray *reply, const gchar *method, gchar **message, gint64 *uuid)
+{
+	OsqThriftReader reader;
+	OsqThriftType type;
+	gint32 code = -1;
+	gint16 id;
+
+	osq_thrift_reader_init(&reader, reply->data, reply->len);
+	read_header(&reader, method);
+	assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+	assert_int_equal(type, OSQ_THRIFT_STRUCT);
+	assert_int_equal(id, 0);
+	for (;;) {
+		assert_true(osq_thrift_read_field_begin(&reader, &type, &id, NULL));
+		if (type == OSQ_THRIFT_STOP)
+			break;
+		if (id == 1)
+			assert_true(osq_thrift_read_i32(&reader, &code, NULL));
+		else if (id == 2)
+			assert_true(osq_thrift_read_string(&reader, message, NULL));
+		else if (id == 3 && uuid != NULL)
+			assert_true(osq_thrift_read_i64(&reader, uuid, NULL));
+		else
+			assert_true(osq_thrift_skip(&reader, type, NULL));
+	}
+	return code;
 }
 
 /* An ExtensionResponse reply: status and rows (GHashTable each); keys in wire order too. */
@@ -1047,12 +1073,155 @@ test_other_methods(void **state)
 	osqd_rpc_handler_set_options_func(fixture->handler, options_cb, NULL);
 	options = roundtrip_hex(fixture, "80010001000000076f7074696f6e730000000000");
 	assert_reply_hex(options, OPTIONS_REPLY);
+	/* without an extension manager (--disable_extensions) registration is refused */
 	reg = roundtrip_hex(fixture, REGISTER_CALL);
-	assert_reply_hex(reg, REGISTER_REPLY);
+	assert_int_equal(decode_status(reg, "registerExtension", &message, NULL), 1);
+	assert_string_equal(message, "extensions are disabled (--disable_extensions)");
+	g_clear_pointer(&message, g_free);
 	call = roundtrip_hex(fixture, CALL_CALL);
 	rows = decode_response(call, "call", &code, &message, NULL);
 	assert_int_equal(code, 1);
-	assert_string_equal(message, "extensions are not supported yet");
+	assert_string_equal(message, "Cannot call registry item: t");
+}
+
+/* registerExtension(info{name, version, sdk}, {"table": {table: [column routes]}}) */
+static GByteArray *
+register_call(const gchar *name, const gchar *sdk, const gchar *registry, const gchar *table,
+              const gchar *const *columns)
+{
+	GByteArray *in = g_byte_array_new();
+	guint n = columns != NULL ? g_strv_length((gchar **)columns) : 0;
+
+	osq_thrift_write_message_begin(in, "registerExtension", OSQ_THRIFT_CALL, 7);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRUCT, 1);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(in, name);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRING, 2);
+	osq_thrift_write_string(in, "1.0");
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_STRING, 3);
+	osq_thrift_write_string(in, sdk);
+	osq_thrift_write_field_stop(in);
+	osq_thrift_write_field_begin(in, OSQ_THRIFT_MAP, 2);
+	osq_thrift_write_map_begin(in, OSQ_THRIFT_STRING, OSQ_THRIFT_MAP, 1);
+	osq_thrift_write_string(in, registry);
+	osq_thrift_write_map_begin(in, OSQ_THRIFT_STRING, OSQ_THRIFT_LIST, 1);
+	osq_thrift_write_string(in, table);
+	osq_thrift_write_list_begin(in, OSQ_THRIFT_MAP, (gint32)n);
+	for (guint i = 0; i < n; i++) {
+		osq_thrift_write_map_begin(in, OSQ_THRIFT_STRING, OSQ_THRIFT_STRING, 4);
+		osq_thrift_write_string(in, "id");
+		osq_thrift_write_string(in, "column");
+		osq_thrift_write_string(in, "name");
+		osq_thrift_write_string(in, columns[i]);
+		osq_thrift_write_string(in, "type");
+		osq_thrift_write_string(in, "BIGINT");
+		osq_thrift_write_string(in, "op");
+		osq_thrift_write_string(in, "0");
+	}
+	osq_thrift_write_field_stop(in);
+	return in;
+}
+
+static gint32
+register_status(Fixture *fixture, GByteArray *in, gchar **message, gint64 *uuid)
+{
+	g_autoptr(GByteArray) reply = g_byte_array_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) owned = in;
+
+	if (!osqd_rpc_session_handle(fixture->session, in->data, in->len, reply, &error))
+		fail_msg("%s", error->message);
+	return decode_status(reply, "registerExtension", message, uuid);
+}
+
+static void
+test_extension_methods(void **state)
+{
+	Fixture *fixture = *state;
+	OsqdExtensionsConfig config = { 1000, 1000, 1000, 1024 * 1024, 1000, TRUE };
+	g_autoptr(OsqdExtensions) extensions =
+	        osqd_extensions_new(fixture->registry, "/nonexistent/osq.em", &config);
+	const gchar *const columns[] = { "a", "b", NULL };
+	g_autoptr(GByteArray) list = NULL;
+	g_autoptr(GByteArray) call = NULL;
+	g_autoptr(GByteArray) scan = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GPtrArray) scan_rows = NULL;
+	g_autofree gchar *message = NULL;
+	gint64 uuid = 0, other = 0;
+	gint32 code = -1;
+
+	osqd_rpc_handler_set_extensions(fixture->handler, extensions);
+	assert_int_equal(register_status(fixture,
+	                                 register_call("ext", "1.8.0", "table", "ext_t", columns),
+	                                 &message, &uuid),
+	                 0);
+	assert_string_equal(message, "OK");
+	assert_true(uuid >= 1 && uuid <= 65535);
+	g_clear_pointer(&message, g_free);
+
+	/* osquery's refusals, with its messages */
+	assert_int_equal(register_status(fixture,
+	                                 register_call("ext", "0.0.0", "table", "x1", columns),
+	                                 &message, &other),
+	                 1);
+	assert_string_equal(message, "Duplicate extension registered");
+	assert_int_equal(other, 0);
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture,
+	                                 register_call("e2", "1.7.6", "table", "x2", columns),
+	                                 &message, NULL),
+	                 1);
+	assert_string_equal(message, "Incompatible extension SDK version");
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture,
+	                                 register_call("e3", "", "table", "processes", columns),
+	                                 &message, NULL),
+	                 1);
+	assert_string_equal(message, "Failed adding registry: Duplicate registry item: processes");
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture,
+	                                 register_call("e4", "", "table", "ext_t", columns),
+	                                 &message, NULL),
+	                 1);
+	assert_string_equal(message, "Failed adding registry: Duplicate registry item: ext_t");
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture, register_call("e5", "", "nope", "x5", columns),
+	                                 &message, NULL),
+	                 1);
+	assert_string_equal(message, "Failed adding registry: Unknown registry: nope");
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture, register_call("e6", "", "table", "x6", NULL),
+	                                 &message, NULL),
+	                 1);
+	assert_non_null(strstr(message, "Invalid route info"));
+	g_clear_pointer(&message, g_free);
+	assert_int_equal(register_status(fixture, register_call("e7", "", "table", "x;y", columns),
+	                                 &message, NULL),
+	                 1);
+	assert_non_null(strstr(message, "not a valid table name"));
+	g_clear_pointer(&message, g_free);
+
+	/* extensions() lists it; call(table, columns) answers from the routes */
+	list = roundtrip_hex(fixture, "800100010000000a657874656e73696f6e730000000000");
+	assert_true(list->len > strlen(EXTENSIONS_REPLY) / 2);
+	call = roundtrip_hex(fixture, CALL_CALL);
+	rows = decode_response(call, "call", &code, &message, NULL);
+	assert_int_equal(code, 1); /* the fixture has no table t */
+	g_clear_pointer(&message, g_free);
+
+	/* the table is in every engine; a scan that cannot reach the extension fails clearly */
+	scan = call_sql(fixture, "query", "SELECT a FROM ext_t");
+	scan_rows = decode_response(scan, "query", &code, &message, NULL);
+	assert_int_equal(code, 1);
+	assert_non_null(strstr(message, "extension table ext_t"));
+	g_clear_pointer(&message, g_free);
+
+	/* deregistered: gone, and its uuid is unknown */
+	assert_true(osqd_extensions_deregister(extensions, uuid, NULL));
+	assert_false(osqd_extensions_deregister(extensions, uuid, NULL));
+	assert_null(osqd_registry_lookup(fixture->registry, "ext_t"));
+	osqd_rpc_handler_set_extensions(fixture->handler, NULL);
 }
 
 static void
@@ -1124,6 +1293,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_paging_closed_by_other_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paging_no_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extension_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
 	};
 

@@ -17,9 +17,10 @@
 
 #include "osq-error.h"
 #include "osq-thrift.h"
+#include "osqd-rpc-extensions.h"
 #include "osqd-rpc-query.h"
 
-#define OSQD_RPC_EXTENSIONS_UNSUPPORTED "extensions are not supported yet"
+#define OSQD_RPC_EXTENSIONS_DISABLED "extensions are disabled (--disable_extensions)"
 
 struct _OsqdRpcHandler {
 	OsqdRegistry *registry;
@@ -30,6 +31,7 @@ struct _OsqdRpcHandler {
 	gpointer engine_setup_data;
 	OsqdRpcOptionsFunc options_func;
 	gpointer options_data;
+	OsqdExtensions *extensions; /* NULL: the extension API is off */
 };
 
 struct _OsqdRpcSession {
@@ -48,8 +50,10 @@ struct _OsqdRpcSession {
 typedef struct {
 	const gchar *name;
 	gint32 seqid;
-	const gchar *sql; /* field 1 when it is a string; "" otherwise */
-	gint32 page_rows; /* field 2 when it is an i32 (queryStart); 0 otherwise */
+	const gchar *sql;   /* field 1 when it is a string; "" otherwise */
+	gint32 page_rows;   /* field 2 when it is an i32 (queryStart); 0 otherwise */
+	const guint8 *args; /* the arguments struct, for methods that decode it themselves */
+	gsize args_len;
 } OsqdRpcCall;
 
 typedef void (*OsqdRpcMethodFunc)(OsqdRpcSession *session, const OsqdRpcCall *call,
@@ -101,6 +105,12 @@ osqd_rpc_handler_free(OsqdRpcHandler *handler)
 		return;
 	osqd_registry_unref(handler->registry);
 	g_free(handler);
+}
+
+void
+osqd_rpc_handler_set_extensions(OsqdRpcHandler *handler, OsqdExtensions *extensions)
+{
+	handler->extensions = extensions;
 }
 
 void
@@ -257,10 +267,11 @@ method_shutdown(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *re
 static void
 method_extensions(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
 {
-	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
-	osq_thrift_write_field_begin(reply, OSQ_THRIFT_MAP, 0);
-	osq_thrift_write_map_begin(reply, OSQ_THRIFT_I64, OSQ_THRIFT_STRUCT, 0);
-	osq_thrift_write_field_stop(reply);
+	g_autoptr(GPtrArray) entries = NULL;
+
+	if (session->handler->extensions != NULL)
+		entries = osqd_extensions_list(session->handler->extensions);
+	osqd_rpc_write_extensions_reply(reply, call->name, call->seqid, entries);
 }
 
 static void
@@ -291,20 +302,64 @@ method_options(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *rep
 	osq_thrift_write_field_stop(reply);
 }
 
-/* registerExtension, deregisterExtension: an ExtensionStatus */
 static void
-method_extension_status(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+method_register_extension(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
 {
-	osq_thrift_write_message_begin(reply, call->name, OSQ_THRIFT_REPLY, call->seqid);
-	osqd_rpc_write_status(reply, 0, 1, OSQD_RPC_EXTENSIONS_UNSUPPORTED);
-	osq_thrift_write_field_stop(reply);
+	OsqdExtensions *extensions = session->handler->extensions;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) registry = NULL;
+	OsqdExtensionInfo info = { 0 };
+	gint64 uuid = 0;
+
+	if (extensions == NULL) {
+		osqd_rpc_write_status_reply(reply, call->name, call->seqid, 1,
+		                            OSQD_RPC_EXTENSIONS_DISABLED, 0);
+		return;
+	}
+	if (!session_access(session, OSQD_RPC_ACCESS_REGISTER_EXTENSION, &error)) {
+		g_warning("refused an extension registration from uid %u (pid %d): %s",
+		          (guint)session->peer->uid, (gint)session->peer->pid, error->message);
+		osqd_rpc_write_status_reply(reply, call->name, call->seqid, 1, error->message, 0);
+		return;
+	}
+	if (!osqd_rpc_read_register_args(call->args, call->args_len, &info, &registry, &error) ||
+	    !osqd_extensions_register(extensions, &info, registry, &uuid, &error)) {
+		g_message("refused extension %s from uid %u (pid %d): %s",
+		          info.name != NULL ? info.name : "?", (guint)session->peer->uid,
+		          (gint)session->peer->pid, error->message);
+		osqd_rpc_write_status_reply(reply, call->name, call->seqid, 1, error->message, 0);
+		osqd_extension_info_clear(&info);
+		return;
+	}
+	g_message("registered extension %s %s (uuid %" G_GINT64_FORMAT ") for uid %u (pid %d)",
+	          info.name, info.version != NULL ? info.version : "", uuid,
+	          (guint)session->peer->uid, (gint)session->peer->pid);
+	osqd_extension_info_clear(&info);
+	osqd_rpc_write_status_reply(reply, call->name, call->seqid, 0, "OK", uuid);
 }
 
 static void
-method_call(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+method_deregister_extension(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
 {
-	osqd_rpc_write_response_reply(reply, call->name, call->seqid, 1,
-	                              OSQD_RPC_EXTENSIONS_UNSUPPORTED);
+	OsqdExtensions *extensions = session->handler->extensions;
+	g_autoptr(GError) error = NULL;
+	gint64 uuid = 0;
+
+	if (extensions == NULL) {
+		osqd_rpc_write_status_reply(reply, call->name, call->seqid, 1,
+		                            OSQD_RPC_EXTENSIONS_DISABLED, 0);
+		return;
+	}
+	/* removing someone's tables is as privileged as adding them */
+	if (!session_access(session, OSQD_RPC_ACCESS_REGISTER_EXTENSION, &error) ||
+	    !osqd_rpc_read_deregister_args(call->args, call->args_len, &uuid, &error) ||
+	    !osqd_extensions_deregister(extensions, uuid, &error)) {
+		osqd_rpc_write_status_reply(reply, call->name, call->seqid, 1, error->message, 0);
+		return;
+	}
+	g_message("deregistered extension uuid %" G_GINT64_FORMAT, uuid);
+	/* osquery answers with the manager's uuid, 0 */
+	osqd_rpc_write_status_reply(reply, call->name, call->seqid, 0, "OK", 0);
 }
 
 typedef void (*OsqdRpcQueryWriter)(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
@@ -373,6 +428,106 @@ method_sql(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply,
 	}
 	writer(&run, call->name, call->seqid, call->sql, reply);
 	session_work_end(session);
+}
+
+/* The route info of a registry table, as the "columns" action answers it. */
+static GPtrArray *
+call_table_routes(const OsqdTable *table)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+
+	for (guint i = 0; i < table->n_columns; i++) {
+		GHashTable *route = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+		g_hash_table_insert(route, "id", g_strdup("column"));
+		g_hash_table_insert(route, "name", g_strdup(table->columns[i].name));
+		g_hash_table_insert(route, "type",
+		                    g_strdup(osqd_column_type_to_string(table->columns[i].type)));
+		g_hash_table_insert(route, "op",
+		                    g_strdup_printf("%u", table->columns[i].flags & 0x1f));
+		g_ptr_array_add(rows, route);
+	}
+	return rows;
+}
+
+/* call("table", name, {action}): through SQL, so the access policy decides as for a query. */
+static void
+call_table(OsqdRpcSession *session, const OsqdRpcCall *call, const gchar *item, GHashTable *request,
+           GByteArray *reply)
+{
+	const gchar *action = g_hash_table_lookup(request, "action");
+	const OsqdTable *table = osqd_registry_lookup_ref(session->handler->registry, item);
+	OsqdRpcCall query = *call;
+	g_autofree gchar *sql = NULL;
+
+	if (table == NULL) {
+		g_autofree gchar *message = g_strdup_printf("Cannot call registry item: %s", item);
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, message, NULL);
+		return;
+	}
+	if (g_strcmp0(action, "columns") == 0) {
+		g_autoptr(GPtrArray) routes = call_table_routes(table);
+		osqd_table_unref(table);
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 0, "OK", routes);
+		return;
+	}
+	if (g_strcmp0(action, "generate") != 0) {
+		g_autofree gchar *message = g_strdup_printf("Unknown table plugin action: %s",
+		                                            action != NULL ? action : "");
+		osqd_table_unref(table);
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, message, NULL);
+		return;
+	}
+	sql = g_strdup_printf("SELECT * FROM \"%s\"", table->name);
+	osqd_table_unref(table);
+	query.sql = sql;
+	method_sql(session, &query, reply, osqd_rpc_query_write_reply, FALSE);
+}
+
+/* call(registry, item, request): tables through SQL; config, logger and distributed plugins on
+ * the extension that registered them (a privileged act: they feed the daemon's config and logs). */
+static void
+method_call(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	OsqdExtensions *extensions = session->handler->extensions;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *registry = NULL;
+	g_autofree gchar *item = NULL;
+	g_autofree gchar *message = NULL;
+	g_autoptr(GHashTable) request = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	gint32 code = 1;
+
+	if (!osqd_rpc_read_call_args(call->args, call->args_len, &registry, &item, &request,
+	                             &error)) {
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, error->message, NULL);
+		return;
+	}
+	if (g_strcmp0(registry, "table") == 0) {
+		call_table(session, call, item, request, reply);
+		return;
+	}
+	if (g_strcmp0(registry, "config") != 0 && g_strcmp0(registry, "logger") != 0 &&
+	    g_strcmp0(registry, "distributed") != 0) {
+		message = g_strdup_printf("Unknown registry requested: %s", registry);
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, message, NULL);
+		return;
+	}
+	if (!session_access(session, OSQD_RPC_ACCESS_REGISTER_EXTENSION, &error)) {
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, error->message, NULL);
+		return;
+	}
+	if (extensions == NULL || !osqd_extensions_call(extensions, registry, item, request, &rows,
+	                                                &code, &message, &error)) {
+		g_autofree gchar *text = g_strdup_printf(
+		        "Cannot call registry item: %s%s%s", item, error != NULL ? ": " : "",
+		        error != NULL && !g_error_matches(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND)
+		                ? error->message
+		                : "");
+		osqd_rpc_write_rows_reply(reply, call->name, call->seqid, 1, text, NULL);
+		return;
+	}
+	osqd_rpc_write_rows_reply(reply, call->name, call->seqid, code,
+	                          message != NULL ? message : "", code == 0 ? rows : NULL);
 }
 
 static void
@@ -466,8 +621,8 @@ static const struct {
 	{ "extensions", method_extensions },
 	{ "options", method_options },
 	{ "shutdown", method_shutdown },
-	{ "registerExtension", method_extension_status },
-	{ "deregisterExtension", method_extension_status },
+	{ "registerExtension", method_register_extension },
+	{ "deregisterExtension", method_deregister_extension },
 	{ "call", method_call },
 };
 
@@ -521,6 +676,8 @@ osqd_rpc_session_handle(OsqdRpcSession *session, const guint8 *message, gsize le
 		            name);
 		return FALSE;
 	}
+	call.args = message + reader.pos;
+	call.args_len = length - reader.pos;
 	if (!session_read_args(&reader, &sql, &call.page_rows, error))
 		return FALSE;
 	/* any other call ends the open cursor */

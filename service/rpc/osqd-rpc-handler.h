@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "osqd-engine.h"
+#include "osqd-extensions.h"
 #include "osqd-peer.h"
 
 G_BEGIN_DECLS
@@ -61,6 +62,9 @@ void osqd_rpc_handler_set_engine_setup_func(OsqdRpcHandler *handler, OsqdRpcEngi
 void osqd_rpc_handler_set_options_func(OsqdRpcHandler *handler, OsqdRpcOptionsFunc func,
                                        gpointer user_data);
 const OsqdRpcLimits *osqd_rpc_handler_get_limits(OsqdRpcHandler *handler);
+/* The extension manager behind registerExtension, deregisterExtension, extensions() and call();
+ * without one (the default, and --disable_extensions) registration is refused. Not owned. */
+void osqd_rpc_handler_set_extensions(OsqdRpcHandler *handler, OsqdExtensions *extensions);
 
 /* Tells the server when a session starts and ends work that may take long (a query), so a
  * watchdog can cancel it when the client goes away. Returning FALSE from begin refuses the
