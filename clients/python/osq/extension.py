@@ -654,21 +654,25 @@ def start_extension(name="<unknown>", version="0.0.0", sdk_version=DEFAULT_SDK_V
     runner = ExtensionRunner(name, version, args.socket, plugins, interval=args.interval,
                              timeout=args.timeout, sdk_version=sdk_version,
                              min_sdk_version=min_sdk_version)
+    signalled = []
+
+    def on_signal(signum, _frame):
+        signalled.append(signum)  # the main thread stops the runner
+
+    # installed before start(): a signal while registering must not kill the process with the
+    # socket file left behind
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     try:
         runner.start()
     except ExtensionError as e:
         print(f"{name}: {e}", file=sys.stderr)
         sys.exit(1)
     _log.info("registered as uuid %d, serving %s", runner.uuid, runner.extension_socket)
-
-    def on_signal(signum, _frame):
-        threading.Thread(target=runner.stop, args=(f"signal {signum}",), daemon=True).start()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-    while not runner.wait(0.5):  # a timed wait lets the main thread run signal handlers
-        pass
+    while not runner.wait(0.2):  # a timed wait lets the main thread run signal handlers
+        if signalled:
+            runner.stop(f"signal {signalled[0]}")
     reason = runner.stop_reason or "stopped"
     gone = runner.manager_gone
     if gone:

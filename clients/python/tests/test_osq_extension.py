@@ -638,6 +638,9 @@ def test_start_extension_exits_when_the_manager_is_gone(manager, script):
     proc = _spawn([script], "--socket", manager.path, "--interval", "0.1")
     try:
         assert manager.wait_registered(10)
+        (uuid,) = manager.registrations
+        # serving (so the registration reply arrived) before the manager leaves
+        assert wait_for(lambda: os.path.exists(manager.extension_path(uuid)))
         manager.stop()
         assert proc.wait(10) == 1
         assert "gone" in proc.stderr.read()
