@@ -767,6 +767,14 @@ def test_example_runs_as_an_extension(manager):
         assert wait_for(lambda: os.path.exists(manager.extension_path(uuid)))
         reply = manager.ext_call(uuid, "table", "pressure_stall", {"action": "columns"})
         assert reply.status.code == 0 and len(reply.response) == 7
+        reply = manager.ext_call(uuid, "table", "pressure_stall", {
+            "action": "generate",
+            "context": json.dumps({"constraints": [
+                {"name": "cgroup", "list": [{"op": 2, "expr": "/"}], "affinity": "TEXT"}]})})
+        assert reply.status.code == 0, reply.status.message
+        assert all(row["cgroup"] == "/" for row in reply.response)
+        if os.path.exists("/proc/pressure/cpu"):
+            assert {row["resource"] for row in reply.response} >= {"cpu", "memory", "io"}
         manager.ext_shutdown(uuid)
         assert proc.wait(10) == 0
     finally:
