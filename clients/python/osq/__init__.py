@@ -11,6 +11,9 @@ or any sys.path entry holding an osq/gen/ tree.
     with osq.Client("/var/osquery/osquery.em") as client:
         for row in client.query("SELECT pid, name FROM processes", typed=True):
             print(row["pid"], row["name"])
+
+It is also an extension SDK with osquery-python's API (TablePlugin, ConfigPlugin, LoggerPlugin,
+register_plugin, start_extension) plus ExtensionRunner, a non-exiting runner for embedding.
 """
 
 import os as _os
@@ -35,6 +38,43 @@ from osq.client import (  # noqa: E402 (the search path above must be set first)
     TransportError,
     default_socket,
 )
+from osq.extension import (  # noqa: E402
+    ExtensionError,
+    ExtensionRunner,
+    RegistrationError,
+    parse_args,
+    start_extension,
+)
+from osq.gen.osquery.ttypes import ExtensionResponse, ExtensionStatus  # noqa: E402
+from osq.plugins import (  # noqa: E402
+    BIGINT,
+    BLOB,
+    DOUBLE,
+    EQUALS,
+    GLOB,
+    GREATER_THAN,
+    GREATER_THAN_OR_EQUALS,
+    INTEGER,
+    LESS_THAN,
+    LESS_THAN_OR_EQUALS,
+    LIKE,
+    LOGGER_FEATURE_EVENT,
+    LOGGER_FEATURE_STATUS,
+    MATCH,
+    REGEXP,
+    STRING,
+    TEXT,
+    UNSIGNED_BIGINT,
+    BasePlugin,
+    ConfigPlugin,
+    LoggerPlugin,
+    TableColumn,
+    TablePlugin,
+    clear_registered_plugins,
+    constraints,
+    register_plugin,
+    registered_plugins,
+)
 
 __all__ = [
     "DEFAULT_SOCKET",
@@ -47,4 +87,39 @@ __all__ = [
     "Status",
     "TransportError",
     "default_socket",
+    # extension SDK
+    "BIGINT",
+    "BLOB",
+    "DOUBLE",
+    "EQUALS",
+    "GLOB",
+    "GREATER_THAN",
+    "GREATER_THAN_OR_EQUALS",
+    "INTEGER",
+    "LESS_THAN",
+    "LESS_THAN_OR_EQUALS",
+    "LIKE",
+    "LOGGER_FEATURE_EVENT",
+    "LOGGER_FEATURE_STATUS",
+    "MATCH",
+    "REGEXP",
+    "STRING",
+    "TEXT",
+    "UNSIGNED_BIGINT",
+    "BasePlugin",
+    "ConfigPlugin",
+    "ExtensionError",
+    "ExtensionResponse",
+    "ExtensionRunner",
+    "ExtensionStatus",
+    "LoggerPlugin",
+    "RegistrationError",
+    "TableColumn",
+    "TablePlugin",
+    "clear_registered_plugins",
+    "constraints",
+    "parse_args",
+    "register_plugin",
+    "registered_plugins",
+    "start_extension",
 ]
