@@ -1233,7 +1233,7 @@ ext_connection_thread(gpointer data)
 	ext_connection_serve(connection);
 	(void)close(connection->fd);
 	g_free(connection);
-	/* the last touch of @ext: the main loop joins this thread before it returns */
+	/* osq_extension_run() joins this thread before it returns, so @ext outlives it */
 	g_mutex_lock(&ext->lock);
 	g_ptr_array_add(ext->finished, g_thread_self());
 	ext->active--;
