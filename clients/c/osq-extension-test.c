@@ -1400,8 +1400,9 @@ test_example_extension(void **state)
 	}
 	path = g_strdup_printf("%s.777", manager->path);
 	deadline = g_get_monotonic_time() + TEST_TIMEOUT_US;
+	/* the socket's path appears only once it listens: the first connect works */
 	while (!g_file_test(path, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
-		g_usleep(5000);
+		g_usleep(1000);
 
 	assert_string_equal(manager->info[0], "kernel_pressure");
 	call_extension(path, "table", "kernel_pressure", request, &result);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1619,26 +1620,36 @@ ext_connect_manager(OsqExtension *ext, GError **error)
 	}
 }
 
+/* Binds and listens on "<path>.tmp" and renames it to the socket's path, so that the path
+ * never exists without a listener (the core connects as soon as it appears: a connection
+ * refused between bind() and listen() would make it drop the extension). Binds the path
+ * itself when the temporary name does not fit. */
 static gboolean
 ext_listen(OsqExtension *ext, gint *fd_out, GError **error)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
-	gsize len = strlen(ext->extension_path);
+	g_autofree gchar *temporary = g_strdup_printf("%s.tmp", ext->extension_path);
+	const gchar *bound = temporary;
 	gint fd;
 
-	if (len >= sizeof(address.sun_path)) {
+	if (strlen(ext->extension_path) >= sizeof(address.sun_path)) {
 		g_set_error(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_INVALID_ARGUMENT,
 		            "extension socket path too long: %s", ext->extension_path);
 		return FALSE;
 	}
-	memcpy(address.sun_path, ext->extension_path, len);
-	(void)unlink(ext->extension_path);
+	if (strlen(temporary) >= sizeof(address.sun_path))
+		bound = ext->extension_path;
+	memcpy(address.sun_path, bound, strlen(bound));
+	(void)unlink(bound);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0 ||
-	    listen(fd, 128) != 0) {
+	    listen(fd, 128) != 0 ||
+	    (bound == temporary && rename(temporary, ext->extension_path) != 0)) {
 		gint errsv = errno;
-		if (fd >= 0)
+		if (fd >= 0) {
 			(void)close(fd);
+			(void)unlink(bound);
+		}
 		g_set_error(error, OSQ_CLIENT_ERROR,
 		            errsv == EACCES ? OSQ_CLIENT_ERROR_PERMISSION_DENIED
 		                            : OSQ_CLIENT_ERROR_IO,
