@@ -163,6 +163,171 @@ OSQ_PUBLIC size_t osq_extension_list_get_length(const OsqExtensionList *extensio
 OSQ_PUBLIC const OsqExtensionInfo *osq_extension_list_get(const OsqExtensionList *extensions,
                                                           size_t index);
 
+/* ==== Extensions ====
+ *
+ * An extension is a process that adds tables, config plugins and logger plugins to osqd (or to
+ * osquery) over its extension socket, as osquery's own SDKs do: it registers with the manager
+ * socket, then serves osquery's Extension service on "<manager socket>.<uuid>" and pings the
+ * manager until it goes away or is told to stop. A typical main():
+ *
+ *   OsqExtension *ext = osq_extension_new("my_tables", "1.0.0");
+ *   osq_extension_add_table(ext, "my_table", columns, n_columns, my_generate, NULL, &error);
+ *   osq_extension_parse_args(ext, &argc, argv, &error);   (--socket, --timeout, --interval)
+ *   rc = osq_extension_run(ext, &error);                   (blocks)
+ *   osq_extension_free(ext);
+ *
+ * Threads: osq_extension_run() serves each connection on a thread of its own (at most
+ * OSQ_EXTENSION_MAX_CONNECTIONS at once), so callbacks of any plugin may run concurrently,
+ * the same callback included: they must be thread-safe. A callback must not call
+ * osq_extension_run() or osq_extension_free(); it may call osq_extension_stop(). Plugins are
+ * added before osq_extension_run(), never while it runs.
+ */
+
+/* Connections served at once; more wait in the listen backlog. */
+#define OSQ_EXTENSION_MAX_CONNECTIONS 64
+/* The largest request an extension reads; a longer one (or a length prefix announcing one)
+ * closes that connection. */
+#define OSQ_EXTENSION_MAX_REQUEST_SIZE ((size_t)64 * 1024 * 1024)
+/* osquery's default manager socket, used when neither --socket nor
+ * osq_extension_set_socket() gave one. */
+#define OSQ_EXTENSION_DEFAULT_SOCKET "/var/osquery/osquery.em"
+
+typedef struct OsqExtension OsqExtension;
+typedef struct OsqTableRequest OsqTableRequest; /* what a scan asks for; read-only */
+typedef struct OsqRowWriter OsqRowWriter;       /* where a generate callback puts rows */
+
+/* osquery's ColumnOptions bits, sent as a column route's "op". */
+typedef enum {
+	OSQ_COLUMN_OPTION_DEFAULT = 0,
+	OSQ_COLUMN_OPTION_INDEX = 1,
+	OSQ_COLUMN_OPTION_REQUIRED = 2,
+	OSQ_COLUMN_OPTION_ADDITIONAL = 4,
+	OSQ_COLUMN_OPTION_OPTIMIZED = 8,
+	OSQ_COLUMN_OPTION_HIDDEN = 16,
+} OsqColumnOption;
+
+/* One column of an extension table: @type is not OSQ_COLUMN_TYPE_UNKNOWN; @options is a mask
+ * of OsqColumnOption. */
+typedef struct {
+	const char *name;
+	OsqColumnType type;
+	unsigned options;
+} OsqExtensionColumn;
+
+/* SQLite's constraint operators as osquery sends them in a scan's context. Other codes (e.g.
+ * 68 "!=", 72 IS with newer SQLite) are passed through as they arrive. */
+typedef enum {
+	OSQ_CONSTRAINT_EQUALS = 2,
+	OSQ_CONSTRAINT_GREATER_THAN = 4,
+	OSQ_CONSTRAINT_LESS_THAN_OR_EQUALS = 8,
+	OSQ_CONSTRAINT_LESS_THAN = 16,
+	OSQ_CONSTRAINT_GREATER_THAN_OR_EQUALS = 32,
+	OSQ_CONSTRAINT_MATCH = 64,
+	OSQ_CONSTRAINT_LIKE = 65,
+	OSQ_CONSTRAINT_GLOB = 66,
+	OSQ_CONSTRAINT_REGEXP = 67,
+} OsqConstraintOp;
+
+/* A table scan: fill @rows and return 0, or return non-zero and set *@error_message to a
+ * malloc()'d text (the scan then fails with that message, status code 1; the library frees
+ * it). Constraints are advisory: the caller's SQL engine filters the rows again, so a
+ * generator may return more rows than the constraints allow, never fewer. */
+typedef int (*OsqTableGenerateFunc)(const OsqTableRequest *request, OsqRowWriter *rows,
+                                    void *user_data, char **error_message);
+/* A config plugin: return the config as malloc()'d JSON text (one config source, named after
+ * the plugin; the library frees it), or NULL with *@error_message set to malloc()'d text. */
+typedef char *(*OsqConfigGenerateFunc)(void *user_data, char **error_message);
+/* A logger plugin: @kind is "string" (one result line; @text is its JSON), "snapshot" (a
+ * snapshot result), "status" (@text is a JSON array of status lines), "init" (@text is the
+ * logging process's name; buffered status lines follow as a "status" call), "event" or
+ * "health". Return 0 on success; anything else is answered with status code 1. */
+typedef int (*OsqLoggerFunc)(const char *kind, const char *text, void *user_data);
+
+/* A new extension named @name (osquery refuses a second extension of the same name), at
+ * @version (NULL: "0.0.0"). Returns NULL when @name is NULL or empty. */
+OSQ_PUBLIC OsqExtension *osq_extension_new(const char *name, const char *version);
+/* Stops nothing: call it after osq_extension_run() returned. NULL is ignored. */
+OSQ_PUBLIC void osq_extension_free(OsqExtension *ext);
+
+/* Adds the table @table with @n_columns columns (copied: the arrays and strings need not
+ * outlive the call). Fails with OSQ_CLIENT_ERROR_INVALID_ARGUMENT for an empty or duplicate
+ * name (among this extension's tables), no columns, a duplicate or empty column name, an
+ * unknown type, or a NULL @generate. */
+OSQ_PUBLIC int osq_extension_add_table(OsqExtension *ext, const char *table,
+                                       const OsqExtensionColumn *columns, size_t n_columns,
+                                       OsqTableGenerateFunc generate, void *user_data,
+                                       OsqClientError **error);
+/* Adds a config plugin @name (its genConfig answers one source named @name). */
+OSQ_PUBLIC int osq_extension_add_config(OsqExtension *ext, const char *name,
+                                        OsqConfigGenerateFunc func, void *user_data,
+                                        OsqClientError **error);
+/* Adds a logger plugin @name. */
+OSQ_PUBLIC int osq_extension_add_logger(OsqExtension *ext, const char *name, OsqLoggerFunc func,
+                                        void *user_data, OsqClientError **error);
+
+/* Takes osquery's extension flags out of @argv: --socket PATH, --timeout SECONDS (waiting for
+ * the manager socket; default 3), --interval SECONDS (pinging the manager; default 3) and
+ * --verbose, each as "--flag value" or "--flag=value" (one leading dash works too). Other
+ * arguments are left in @argv, in order, and *@argc is updated (argv[*argc] becomes NULL).
+ * Fails with OSQ_CLIENT_ERROR_INVALID_ARGUMENT for a missing value or a number that is not
+ * positive; @argv is then unchanged. */
+OSQ_PUBLIC int osq_extension_parse_args(OsqExtension *ext, int *argc, char **argv,
+                                        OsqClientError **error);
+/* The manager socket to register with (default OSQ_EXTENSION_DEFAULT_SOCKET). */
+OSQ_PUBLIC void osq_extension_set_socket(OsqExtension *ext, const char *manager_socket_path);
+OSQ_PUBLIC const char *osq_extension_get_socket(const OsqExtension *ext);
+/* Seconds to wait for the manager socket to appear (> 0; default 3). */
+OSQ_PUBLIC void osq_extension_set_timeout(OsqExtension *ext, double seconds);
+/* Seconds between pings of the manager (> 0; default 3). */
+OSQ_PUBLIC void osq_extension_set_interval(OsqExtension *ext, double seconds);
+/* Whether --verbose was given (the library itself never logs). */
+OSQ_PUBLIC bool osq_extension_get_verbose(const OsqExtension *ext);
+
+/* Waits up to the timeout for the manager socket, registers, serves "<socket>.<uuid>" (a
+ * stale file there is removed first) and pings the manager every interval. Blocks; returns 0
+ * when the manager went away (a failed ping, its socket removed), when the manager called
+ * shutdown(), or after osq_extension_stop() (this one also deregisters). Returns an error
+ * code and sets @error when it cannot start: no manager socket within the timeout
+ * (OSQ_CLIENT_ERROR_NOT_FOUND), registration refused (OSQ_CLIENT_ERROR_FAILED, with the
+ * manager's message), the socket cannot be bound. The extension socket is removed on return,
+ * after every connection thread has finished. Call it once per OsqExtension. */
+OSQ_PUBLIC int osq_extension_run(OsqExtension *ext, OsqClientError **error);
+/* Makes osq_extension_run() return soon (or return at once if it has not started). Any
+ * thread; async-signal-safe. */
+OSQ_PUBLIC void osq_extension_stop(OsqExtension *ext);
+/* The uuid the manager gave; 0 until registered. */
+OSQ_PUBLIC int64_t osq_extension_get_uuid(const OsqExtension *ext);
+
+/* ---- what a generate callback reads: valid during the callback only ---- */
+
+/* The constraints the query pushed down (osquery sends only those on indexed columns; every
+ * column of an extension table is indexed by default). */
+OSQ_PUBLIC size_t osq_table_request_get_n_constraints(const OsqTableRequest *request);
+/* Constraint @i: its column, operator (an OsqConstraintOp or another SQLite code) and value as
+ * text (osquery sends every value as text). Out of range: NULL, 0, NULL. Any out pointer may
+ * be NULL. */
+OSQ_PUBLIC void osq_table_request_get_constraint(const OsqTableRequest *request, size_t i,
+                                                 const char **column, int *op, const char **value);
+/* Whether the query reads @column: true when the context does not say (older managers). */
+OSQ_PUBLIC bool osq_table_request_column_used(const OsqTableRequest *request, const char *column);
+/* The context JSON as the manager sent it ("" when absent). Malformed JSON yields a request
+ * with no constraints and every column used. */
+OSQ_PUBLIC const char *osq_table_request_get_context(const OsqTableRequest *request);
+
+/* ---- where a generate callback writes rows ---- */
+
+/* Starts a row; the previous one (if any) is finished. Columns not set are NULL. Setting a
+ * value before the first begin starts a row. Unknown column names are ignored; setting a
+ * column twice keeps the last value. */
+OSQ_PUBLIC void osq_row_writer_begin_row(OsqRowWriter *rows);
+/* Text as given (NULL leaves the column NULL). Python clients need UTF-8. */
+OSQ_PUBLIC void osq_row_writer_set_text(OsqRowWriter *rows, const char *column, const char *value);
+/* Decimal. */
+OSQ_PUBLIC void osq_row_writer_set_int64(OsqRowWriter *rows, const char *column, int64_t value);
+/* Shortest text that reads back the same double, always with a '.' or an exponent ("1.0");
+ * NaN and infinities leave the column NULL. */
+OSQ_PUBLIC void osq_row_writer_set_double(OsqRowWriter *rows, const char *column, double value);
+
 #ifdef __cplusplus
 }
 #endif
