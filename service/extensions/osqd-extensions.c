@@ -599,8 +599,10 @@ osqd_extensions_check_health(OsqdExtensions *extensions)
 				record->answered = TRUE;
 			continue;
 		}
-		/* a new extension binds its socket after registering: give it the timeout */
-		if (!target->answered && now - target->registered_at < grace)
+		/* a new extension binds its socket after registering: while there is no socket
+		 * yet, give it the timeout; a socket nobody answers on means it died */
+		if (!target->answered && now - target->registered_at < grace &&
+		    g_error_matches(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND))
 			continue;
 		extensions_drop(extensions, target->uuid, error->message);
 	}

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Extensions written with osq's SDKs, and one written on Thrift's stock generated Python code,
+against a real osqd: they register, their tables answer SELECT *, a constraint reaches the
+extension, a JOIN with processes works, killing the extension removes its tables within two
+ping intervals, and stopping the daemon makes the extensions exit."""
+
+import os
+import pathlib
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from conftest import BUILD_ROOT, THRIFT_PY
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+INTERVAL = 0.5
+FAST = (f"--extensions_interval={INTERVAL}", "--extensions_timeout=2")
+PY_ENV = dict(os.environ, PYTHONPATH=str(ROOT / "clients" / "python"),
+              OSQ_THRIFT_PY=str(THRIFT_PY))
+
+ECHO_EXTENSION = textwrap.dedent("""
+    import json
+    import osq
+
+    @osq.register_plugin
+    class Echo(osq.TablePlugin):
+        def name(self):
+            return "sdk_echo"
+
+        def columns(self):
+            return [osq.TableColumn(name="word", type=osq.TEXT),
+                    osq.TableColumn(name="length", type=osq.INTEGER),
+                    osq.TableColumn(name="context", type=osq.TEXT)]
+
+        def generate(self, context):
+            words = osq.constraints(context, "word", osq.EQUALS) or ["alpha", "beta"]
+            return [{"word": w, "length": len(w), "context": json.dumps(context)} for w in words]
+
+    osq.start_extension(name="sdk_echo", version="1.2.3")
+""")
+
+
+def start(argv, env=None):
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.kill()
+    out = process.communicate(timeout=10)[0]
+    return out
+
+
+def query(daemon, sql):
+    client = daemon.client()
+    try:
+        reply = client.query(sql)
+    finally:
+        client.transport.close()
+    return reply
+
+
+def wait_for_table(daemon, table, process, timeout=15):
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = query(daemon, f"SELECT count(*) AS c FROM {table}")
+        if reply.status.code == 0:
+            return
+        assert process.poll() is None, f"the extension exited: {stop(process)}"
+        assert time.monotonic() < deadline, f"{table} did not appear: {reply.status.message}"
+        time.sleep(0.05)
+
+
+def wait_gone(daemon, table, process):
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 2 * INTERVAL + 2  # two intervals, plus a ping's timeout
+    while "no such table" not in query(daemon, f"SELECT count(*) AS c FROM {table}").status.message:
+        assert time.monotonic() < deadline, f"{table} is still there after the kill"
+        time.sleep(0.05)
+    assert "has gone away" in daemon.log()
+
+
+def test_python_sdk_extension(osqd_factory, tmp_path):
+    daemon = osqd_factory(*FAST)
+    script = tmp_path / "echo_extension.py"
+    script.write_text(ECHO_EXTENSION)
+    process = start(["/usr/bin/python3", str(script), "--socket", daemon.socket_path,
+                     "--interval", "0.5", "--timeout", "5"], env=PY_ENV)
+    try:
+        wait_for_table(daemon, "sdk_echo", process)
+        rows = query(daemon, "SELECT word, length FROM sdk_echo").response
+        assert sorted(rows, key=lambda r: r["word"]) == [
+            {"word": "alpha", "length": "5"}, {"word": "beta", "length": "4"}]
+        # the constraint reached the extension, which answered from it
+        rows = query(daemon, "SELECT word, length FROM sdk_echo WHERE word = 'gamma'").response
+        assert rows == [{"word": "gamma", "length": "5"}]
+        joined = query(daemon, "SELECT p.pid, e.length FROM processes p JOIN sdk_echo e "
+                               "ON e.word = 'delta' WHERE p.pid = 1").response
+        assert joined == [{"pid": "1", "length": "5"}]
+        client = daemon.client()
+        listed = {info.name: info for info in client.extensions().values()}
+        client.transport.close()
+        assert listed["sdk_echo"].version == "1.2.3"
+        wait_gone(daemon, "sdk_echo", process)
+    finally:
+        stop(process)
+
+
+def test_python_example_extension(osqd_factory):
+    daemon = osqd_factory(*FAST)
+    process = start(["/usr/bin/python3", str(ROOT / "examples" / "python-extension" /
+                                            "pressure_stall.py"),
+                     "--socket", daemon.socket_path, "--interval", "0.5", "--timeout", "5"],
+                    env=PY_ENV)
+    try:
+        wait_for_table(daemon, "pressure_stall", process)
+        rows = query(daemon, "SELECT * FROM pressure_stall WHERE cgroup = '/'").response
+        if os.path.exists("/proc/pressure/cpu"):
+            assert {r["resource"] for r in rows} >= {"cpu", "memory", "io"}
+            assert all(float(r["avg10"]) >= 0 for r in rows)
+        cpu = query(daemon, "SELECT resource FROM pressure_stall "
+                            "WHERE cgroup = '/' AND resource = 'cpu'").response
+        assert all(r["resource"] == "cpu" for r in cpu)
+        # daemon shutdown: the extension hears shutdown() and exits cleanly
+        daemon.stop()
+        assert process.wait(timeout=10) == 0, stop(process)
+    finally:
+        stop(process)
+
+
+def test_c_example_extension(osqd_factory):
+    binary = BUILD_ROOT / "examples" / "c-extension" / "osq-ext-kernel-pressure"
+    if not binary.exists():
+        pytest.fail(f"{binary} is not built")
+    daemon = osqd_factory(*FAST)
+    process = start([str(binary), "--socket", daemon.socket_path, "--interval", "0.5",
+                     "--timeout", "5"])
+    try:
+        wait_for_table(daemon, "kernel_pressure", process)
+        rows = query(daemon, "SELECT * FROM kernel_pressure").response
+        if os.path.exists("/proc/pressure/cpu"):
+            assert {r["resource"] for r in rows} == {"cpu", "memory", "io"}
+            assert {r["kind"] for r in rows} <= {"some", "full"}
+        memory = query(daemon, "SELECT resource, kind FROM kernel_pressure "
+                               "WHERE resource = 'memory'").response
+        assert all(r["resource"] == "memory" for r in memory)
+        joined = query(daemon, "SELECT count(*) AS c FROM processes p "
+                               "JOIN kernel_pressure k ON k.resource = 'io' "
+                               "WHERE p.pid = 1").response
+        assert int(joined[0]["c"]) == (2 if os.path.exists("/proc/pressure/io") else 0)
+        wait_gone(daemon, "kernel_pressure", process)
+    finally:
+        stop(process)
+
+
+def test_c_extension_hears_shutdown(osqd_factory):
+    binary = BUILD_ROOT / "examples" / "c-extension" / "osq-ext-kernel-pressure"
+    daemon = osqd_factory(*FAST)
+    process = start([str(binary), "--socket", daemon.socket_path, "--interval", "0.5"])
+    try:
+        wait_for_table(daemon, "kernel_pressure", process)
+        daemon.stop()
+        assert process.wait(timeout=10) == 0, stop(process)
+    finally:
+        stop(process)
+
+
+def test_stock_thrift_extension(osqd_factory):
+    daemon = osqd_factory(*FAST)
+    process = start(["/usr/bin/python3", str(pathlib.Path(__file__).parent /
+                                            "stock_thrift_extension.py"),
+                     "--socket", daemon.socket_path, "--interval", "0.5"], env=PY_ENV)
+    try:
+        wait_for_table(daemon, "stock_numbers", process)
+        rows = query(daemon, "SELECT n, square FROM stock_numbers").response
+        assert len(rows) == 10
+        rows = query(daemon, "SELECT n, square FROM stock_numbers WHERE n = 4").response
+        assert rows == [{"n": "4", "square": "16"}]
+        wait_gone(daemon, "stock_numbers", process)
+    finally:
+        stop(process)
