@@ -25,6 +25,7 @@
 #include "osqd-pidfile.h"
 #include "osqd-policy.h"
 #include "osqd-rpc-server.h"
+#include "utility/osquery.h"
 
 typedef struct {
 	OsqdFlags *flags;
@@ -242,6 +243,51 @@ osqd_build_extensions_config(OsqdFlags *flags, const OsqdRpcLimits *limits,
 	return TRUE;
 }
 
+/* ---- osquery_extensions and osquery_registry, from the extension manager ---- */
+
+static gchar *
+osqd_manager_path_cb(gpointer user_data)
+{
+	return g_strdup(osqd_extensions_get_manager_path(user_data));
+}
+
+static GPtrArray *
+osqd_extensions_cb(gpointer user_data)
+{
+	g_autoptr(GPtrArray) entries = osqd_extensions_list(user_data);
+	GPtrArray *rows =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_extension_free);
+
+	for (guint i = 0; i < entries->len; i++) {
+		const OsqdExtensionEntry *entry = entries->pdata[i];
+		OsqdOsqueryExtension *row = g_new0(OsqdOsqueryExtension, 1);
+		row->uuid = entry->uuid;
+		row->name = g_strdup(entry->info.name);
+		row->version = g_strdup(entry->info.version);
+		row->sdk_version = g_strdup(entry->info.sdk_version);
+		row->path = g_strdup(entry->path);
+		g_ptr_array_add(rows, row);
+	}
+	return rows;
+}
+
+static GPtrArray *
+osqd_plugins_cb(gpointer user_data)
+{
+	g_autoptr(GPtrArray) entries = osqd_extensions_list_plugins(user_data);
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_plugin_free);
+
+	for (guint i = 0; i < entries->len; i++) {
+		const OsqdPluginEntry *entry = entries->pdata[i];
+		OsqdOsqueryPlugin *row = g_new0(OsqdOsqueryPlugin, 1);
+		row->registry = g_strdup(entry->registry);
+		row->name = g_strdup(entry->name);
+		row->owner_uuid = entry->owner_uuid;
+		g_ptr_array_add(rows, row);
+	}
+	return rows;
+}
+
 static gboolean
 osqd_engine_access_cb(const OsqdTable *table, gint column, gpointer user_data, GError **error)
 {
@@ -338,6 +384,15 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		osqd_extensions_add_builtin_plugin(extensions, "logger", "stdout");
 		osqd_extensions_add_builtin_plugin(extensions, "logger", "syslog");
 		osqd_rpc_handler_set_extensions(handler, extensions);
+		{
+			OsqdOsqueryProvider provider = {
+				.manager_path = osqd_manager_path_cb,
+				.extensions = osqd_extensions_cb,
+				.plugins = osqd_plugins_cb,
+				.user_data = extensions,
+			};
+			osqd_osquery_set_provider(&provider);
+		}
 	}
 	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
 	osqd_rpc_handler_set_access_func(handler, osqd_rpc_access_cb, daemon);
@@ -364,6 +419,7 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	if (extensions != NULL)
 		osqd_extensions_shutdown_all(extensions);
 	osqd_rpc_server_stop(server);
+	osqd_osquery_set_provider(NULL);
 	g_clear_pointer(&extensions, osqd_extensions_free);
 	/* the pidfile goes last: while it is locked, no second daemon starts */
 	g_clear_pointer(&server, osqd_rpc_server_free);

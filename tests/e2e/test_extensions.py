@@ -146,6 +146,17 @@ def test_extension_table_through_the_daemon(osqd_factory, extensions, osqi_path)
     finally:
         client.transport.close()
 
+    # the daemon describes itself and its extensions in SQL
+    listed = query(daemon, "SELECT uuid, name, path, type FROM osquery_extensions").response
+    assert {"uuid": "0", "name": "core", "path": daemon.socket_path, "type": "core"} in listed
+    assert {"uuid": str(ext.uuid), "name": "demo", "path": ext.path, "type": "extension"} in listed
+    owned = query(daemon, "SELECT registry, name FROM osquery_registry "
+                          f"WHERE owner_uuid = {ext.uuid}").response
+    assert owned == [{"registry": "table", "name": "demo_table"}]
+    builtin = query(daemon, "SELECT owner_uuid FROM osquery_registry "
+                            "WHERE registry = 'table' AND name = 'processes'").response
+    assert builtin == [{"owner_uuid": "0"}]
+
     # killed: its table goes within two ping intervals, and its socket file with it
     ext.stop()
     deadline = time.monotonic() + 2 * 0.5 + 1.5
