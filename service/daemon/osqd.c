@@ -21,6 +21,7 @@
 #include <glib-unix.h>
 
 #include "osq-error.h"
+#include "osqd-autoload.h"
 #include "osqd-flags.h"
 #include "osqd-pidfile.h"
 #include "osqd-policy.h"
@@ -243,6 +244,98 @@ osqd_build_extensions_config(OsqdFlags *flags, const OsqdRpcLimits *limits,
 	return TRUE;
 }
 
+/* ---- autoloaded extensions ---- */
+
+static gboolean
+osqd_setup_autoload(OsqdFlags *flags, const gchar *socket_path, OsqdAutoload **autoload,
+                    GStrv *required, GError **error)
+{
+	const gchar *list = osqd_flags_get_string(flags, "extensions_autoload");
+	const gchar *require = osqd_flags_get_string(flags, "extensions_require");
+	OsqdAutoloadConfig config = {
+		.socket_path = socket_path,
+		.timeout = osqd_flags_get_string(flags, "extensions_timeout"),
+		.interval = osqd_flags_get_string(flags, "extensions_interval"),
+		.verbose = osqd_flags_get_bool(flags, "verbose"),
+	};
+
+	if (require[0] != '\0') {
+		g_auto(GStrv) names = g_strsplit(require, ",", -1);
+		g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+		for (guint i = 0; names[i] != NULL; i++) {
+			gchar *name = g_strstrip(names[i]);
+			if (name[0] != '\0')
+				g_ptr_array_add(kept, g_strdup(name));
+		}
+		g_ptr_array_add(kept, NULL);
+		*required = (GStrv)g_ptr_array_free(g_steal_pointer(&kept), FALSE);
+	}
+	if (list[0] == '\0')
+		return TRUE;
+	if (osqd_flags_get_bool(flags, "disable_extensions")) {
+		g_warning("--extensions_autoload is ignored: --disable_extensions is set");
+		return TRUE;
+	}
+	*autoload = osqd_autoload_new(list, &config, error);
+	return *autoload != NULL;
+}
+
+/* --extensions_require: queries wait (refused with a message) until every named extension has
+ * registered; past --extensions_timeout the daemon gives up, as osquery does. */
+static gboolean
+osqd_wait_required(OsqdFlags *flags, OsqdRpcHandler *handler, OsqdExtensions *extensions,
+                   GStrv required, GError **error)
+{
+	g_autofree gchar *names = g_strjoinv(", ", required);
+	g_autofree gchar *gate =
+	        g_strdup_printf("osqd is starting: waiting for required extensions (%s)", names);
+	guint timeout_ms = 0;
+	gint64 deadline;
+
+	if (required[0] == NULL)
+		return TRUE;
+	if (extensions == NULL) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		            "--extensions_require names %s, but extensions are disabled", names);
+		return FALSE;
+	}
+	(void)osqd_get_seconds_ms(flags, "extensions_timeout", &timeout_ms, NULL);
+	deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	osqd_rpc_handler_set_gate(handler, gate);
+	for (;;) {
+		g_autoptr(GPtrArray) entries = osqd_extensions_list(extensions);
+		g_autoptr(GPtrArray) missing = g_ptr_array_new();
+		for (guint i = 0; required[i] != NULL; i++) {
+			gboolean found = FALSE;
+			for (guint j = 0; j < entries->len && !found; j++)
+				found = g_strcmp0(((OsqdExtensionEntry *)entries->pdata[j])
+				                          ->info.name,
+				                  required[i]) == 0;
+			if (!found)
+				g_ptr_array_add(missing, required[i]);
+		}
+		if (missing->len == 0)
+			break;
+		if (g_get_monotonic_time() >= deadline) {
+			g_ptr_array_add(missing, NULL);
+			g_autofree gchar *text = g_strjoinv(", ", (gchar **)missing->pdata);
+			g_set_error(
+			        error, OSQ_ERROR, OSQ_ERROR_TIMED_OUT,
+			        "required extensions did not register within --extensions_timeout "
+			        "(%u ms): %s",
+			        timeout_ms, text);
+			return FALSE;
+		}
+		/* child watches of autoloaded extensions run here meanwhile */
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20 * 1000);
+	}
+	osqd_rpc_handler_set_gate(handler, NULL);
+	g_message("required extensions registered: %s", names);
+	return TRUE;
+}
+
 /* ---- osquery_extensions and osquery_registry, from the extension manager ---- */
 
 static gchar *
@@ -347,6 +440,8 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	g_autoptr(OsqdRpcServer) server = NULL;
 	g_autoptr(OsqdPolicy) policy = NULL;
 	g_autoptr(OsqdExtensions) extensions = NULL;
+	g_autoptr(OsqdAutoload) autoload = NULL;
+	g_auto(GStrv) required = NULL;
 	g_autofree gchar *policy_text = NULL;
 	OsqdExtensionsConfig extensions_config = { 0 };
 
@@ -374,6 +469,9 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		return EXIT_FAILURE;
 	}
 	g_clear_pointer(&engine, osqd_engine_free);
+
+	if (!osqd_setup_autoload(flags, server_config.socket_path, &autoload, &required, error))
+		return EXIT_FAILURE;
 
 	handler = osqd_rpc_handler_new(registry, &limits);
 	if (!osqd_flags_get_bool(flags, "disable_extensions")) {
@@ -405,6 +503,16 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	          (gint)getpid(), osqd_flags_get_string(flags, "pidfile"));
 	if (extensions != NULL)
 		osqd_extensions_start_watcher(extensions);
+	if (autoload != NULL)
+		osqd_autoload_start(autoload);
+	if (required != NULL && !osqd_wait_required(flags, handler, extensions, required, error)) {
+		if (autoload != NULL)
+			osqd_autoload_stop(autoload);
+		osqd_extensions_shutdown_all(extensions);
+		osqd_rpc_server_stop(server);
+		osqd_osquery_set_provider(NULL);
+		return EXIT_FAILURE;
+	}
 
 	policy_text = osqd_policy_describe(policy);
 	g_info("access policy:\n%s", policy_text);
@@ -415,9 +523,12 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	                                ? " (shutdown requested over the socket)"
 	                                : "");
 	/* every extension hears shutdown(), as osquery's core tells them, while their sockets are
-	 * still there (stopping the server removes <socket>.* files) */
+	 * still there (stopping the server removes <socket>.* files); autoloaded ones that stay
+	 * are terminated */
 	if (extensions != NULL)
 		osqd_extensions_shutdown_all(extensions);
+	if (autoload != NULL)
+		osqd_autoload_stop(autoload);
 	osqd_rpc_server_stop(server);
 	osqd_osquery_set_provider(NULL);
 	g_clear_pointer(&extensions, osqd_extensions_free);

@@ -32,6 +32,8 @@ struct _OsqdRpcHandler {
 	OsqdRpcOptionsFunc options_func;
 	gpointer options_data;
 	OsqdExtensions *extensions; /* NULL: the extension API is off */
+	GMutex gate_mutex;
+	gchar *gate; /* while set, queries are refused with this message */
 };
 
 struct _OsqdRpcSession {
@@ -95,6 +97,7 @@ osqd_rpc_handler_new(OsqdRegistry *registry, const OsqdRpcLimits *limits)
 
 	handler->registry = osqd_registry_ref(registry);
 	handler->limits = *limits;
+	g_mutex_init(&handler->gate_mutex);
 	return handler;
 }
 
@@ -104,7 +107,18 @@ osqd_rpc_handler_free(OsqdRpcHandler *handler)
 	if (handler == NULL)
 		return;
 	osqd_registry_unref(handler->registry);
+	g_free(handler->gate);
+	g_mutex_clear(&handler->gate_mutex);
 	g_free(handler);
+}
+
+void
+osqd_rpc_handler_set_gate(OsqdRpcHandler *handler, const gchar *message)
+{
+	g_mutex_lock(&handler->gate_mutex);
+	g_free(handler->gate);
+	handler->gate = g_strdup(message);
+	g_mutex_unlock(&handler->gate_mutex);
 }
 
 void
@@ -376,6 +390,15 @@ typedef enum {
 static gboolean
 session_work_begin(OsqdRpcSession *session, OsqdRpcQueryRun *run, GError **error)
 {
+	OsqdRpcHandler *handler = session->handler;
+
+	g_mutex_lock(&handler->gate_mutex);
+	if (handler->gate != NULL) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_FAILED, handler->gate);
+		g_mutex_unlock(&handler->gate_mutex);
+		return FALSE;
+	}
+	g_mutex_unlock(&handler->gate_mutex);
 	if (!session_ensure_engine(session, error)) {
 		g_warning("cannot open an engine for uid %u (pid %d): %s",
 		          (guint)session->peer->uid, (gint)session->peer->pid, (*error)->message);

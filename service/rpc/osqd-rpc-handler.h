@@ -65,6 +65,9 @@ const OsqdRpcLimits *osqd_rpc_handler_get_limits(OsqdRpcHandler *handler);
 /* The extension manager behind registerExtension, deregisterExtension, extensions() and call();
  * without one (the default, and --disable_extensions) registration is refused. Not owned. */
 void osqd_rpc_handler_set_extensions(OsqdRpcHandler *handler, OsqdExtensions *extensions);
+/* While a gate message is set (e.g. "waiting for required extensions"), every query fails with
+ * it; registration, ping and the other methods go on. NULL opens the gate. */
+void osqd_rpc_handler_set_gate(OsqdRpcHandler *handler, const gchar *message);
 
 /* Tells the server when a session starts and ends work that may take long (a query), so a
  * watchdog can cancel it when the client goes away. Returning FALSE from begin refuses the

@@ -183,3 +183,88 @@ def test_stock_thrift_extension(osqd_factory):
         wait_gone(daemon, "stock_numbers", process)
     finally:
         stop(process)
+
+
+def test_autoload_require_and_restart(osqd_factory, tmp_path):
+    binary = BUILD_ROOT / "examples" / "c-extension" / "osq-ext-kernel-pressure"
+    daemon = osqd_factory(wait=False)
+    # the daemon runs what it autoloads as root: a file only root may write, in such a directory
+    # (a wrapper: the build's binary finds libosq through its build-tree rpath)
+    copy = daemon.directory / "kernel_pressure.ext"
+    copy.write_text(f'#!/bin/bash\nexec -a "$0" {binary} "$@"\n')
+    copy.chmod(0o755)
+    unsafe = daemon.directory / "unsafe.ext"
+    unsafe.write_text(copy.read_text())
+    unsafe.chmod(0o777)
+    listing = daemon.directory / "extensions.load"
+    listing.write_text(f"# extensions for the test\n{copy}\n\n{unsafe}\n")
+    daemon.argv += [*FAST, f"--extensions_autoload={listing}",
+                    "--extensions_require=kernel_pressure"]
+    daemon.start()
+    # --extensions_require: queries are refused, saying why, until the extension is in
+    deadline = time.monotonic() + 15
+    while True:
+        status = query(daemon, "SELECT count(*) AS c FROM kernel_pressure").status
+        if status.code == 0:
+            break
+        assert status.message == ("osqd is starting: waiting for required extensions "
+                                  "(kernel_pressure)"), status.message
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.02)
+    assert "required extensions registered: kernel_pressure" in daemon.log()
+    log = daemon.log()
+    assert "may be written by others" in log and "unsafe.ext" in log
+    client = daemon.client()
+    listed = {info.name for info in client.extensions().values()}
+    client.transport.close()
+    assert listed == {"kernel_pressure"}
+    children = _children(daemon.pid)
+    assert len(children) == 1, children
+    assert "--socket" in _cmdline(children[0]) and "--interval" in _cmdline(children[0])
+    # killed: restarted after its backoff, and its table is back
+    os.kill(children[0], 9)
+    deadline = time.monotonic() + 15
+    while True:
+        reply = query(daemon, "SELECT count(*) AS c FROM kernel_pressure")
+        restarted = _children(daemon.pid)
+        if reply.status.code == 0 and restarted and restarted != children:
+            break
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.1)
+    assert "restarting extension" in daemon.log()
+    daemon.stop()
+    for pid in restarted:
+        assert not os.path.exists(f"/proc/{pid}") or _cmdline(pid) == "", "the child outlived osqd"
+
+
+def _children(parent):
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_require_times_out(osqd_factory):
+    daemon = osqd_factory(wait=False)
+    daemon.argv += ["--extensions_require=missing_one", "--extensions_timeout=1"]
+    daemon.process = subprocess.Popen(daemon.argv, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True)
+    out = daemon.process.communicate(timeout=30)[0]
+    assert daemon.process.returncode != 0
+    assert "required extensions did not register" in out and "missing_one" in out
