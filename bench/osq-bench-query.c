@@ -141,15 +141,18 @@ main(int argc, char **argv)
 	const gchar *sql = default_sql;
 	guint runs = 15;
 	gsize client_rows = 0, local_rows = 0;
+	gboolean client_only = FALSE;
 
 	if (argc < 2) {
-		(void)fprintf(stderr, "Usage: osq-bench-query SOCKET [RUNS] [SQL]\n");
+		(void)fprintf(stderr, "Usage: osq-bench-query SOCKET [RUNS] [SQL] [client-only]\n");
 		return 2;
 	}
 	if (argc > 2)
 		runs = (guint)CLAMP(g_ascii_strtoull(argv[2], NULL, 10), 1, 1000);
 	if (argc > 3)
 		sql = argv[3];
+	/* a table only the daemon has (an extension's): no in-process run */
+	client_only = argc > 4 && g_strcmp0(argv[4], "client-only") == 0;
 	engine = osqd_engine_new(registry, &error);
 	if (engine == NULL) {
 		(void)fprintf(stderr, "Error: %s\n", error->message);
@@ -170,6 +173,8 @@ main(int argc, char **argv)
 		ms = (gdouble)(g_get_monotonic_time() - start) / 1000.0;
 		if (i > 0)
 			g_array_append_val(client_ms, ms);
+		if (client_only)
+			continue;
 		start = g_get_monotonic_time();
 		if (!bench_in_process(engine, sql, &local_rows, &error))
 			break;
@@ -181,6 +186,11 @@ main(int argc, char **argv)
 	if (error != NULL) {
 		(void)fprintf(stderr, "Error: %s\n", error->message);
 		return 1;
+	}
+	if (client_only) {
+		(void)printf("rows=%" G_GSIZE_FORMAT "\nruns=%u\nclient_ms=%.3f\n", client_rows,
+		             runs, bench_median(client_ms));
+		return 0;
 	}
 	if (client_rows != local_rows) {
 		(void)fprintf(stderr,

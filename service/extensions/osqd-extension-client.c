@@ -4,8 +4,8 @@
  * wait is a poll() of at most 50 ms followed by the check function, so neither a silent
  * extension nor one that trickles bytes can hold a worker past its deadline. Replies are not
  * framed: the message scanner finds the end. Rescanning a growing buffer from its start after
- * every read would cost O(n^2) on a large reply, so the buffer is scanned when it has grown by
- * a quarter since the last scan, or when the extension pauses (2 ms without data): O(n) in all.
+ * every read would cost O(n^2) on a large reply, so the buffer is scanned when it has doubled
+ * since the last scan, or when the extension pauses (2 ms without data): O(n) in all.
  */
 #include "config.h"
 
@@ -143,8 +143,7 @@ client_receive(int fd, GByteArray *in, const OsqdExtensionCallOptions *options, 
 		ssize_t n;
 		guint old_len;
 
-		if (in->len > scanned &&
-		    (scanned == 0 || paused || in->len - scanned >= scanned / 4)) {
+		if (in->len > scanned && (scanned == 0 || paused || in->len >= 2 * scanned)) {
 			g_autoptr(GError) scan_error = NULL;
 			OsqThriftScan scan = osq_thrift_message_scan(
 			        in->data, in->len, options->max_reply, length, &scan_error);
@@ -376,6 +375,14 @@ client_read_response(OsqThriftReader *reader, const OsqdExtensionRowVisitor *vis
 	}
 }
 
+/* Whether the next field is the status struct (field 1). */
+static gboolean
+client_status_comes_first(const OsqThriftReader *reader)
+{
+	return reader->len - reader->pos >= 3 && reader->data[reader->pos] == OSQ_THRIFT_STRUCT &&
+	       reader->data[reader->pos + 1] == 0 && reader->data[reader->pos + 2] == 1;
+}
+
 gboolean
 osqd_extension_parse_response(const guint8 *data, gsize len, const gchar *method, gint32 seqid,
                               const OsqdExtensionRowVisitor *visitor, gint32 *code, gchar **message,
@@ -391,7 +398,18 @@ osqd_extension_parse_response(const guint8 *data, gsize len, const gchar *method
 	    !client_find_success(&reader, OSQ_THRIFT_STRUCT, error))
 		return FALSE;
 	body = reader.pos;
-	/* the status first (fields may come in any order); rows only when it says success */
+	/* every SDK writes the status first: then one pass reads it and the rows it allows */
+	if (client_status_comes_first(&reader)) {
+		OsqThriftType field;
+		gint16 id;
+		if (!osq_thrift_read_field_begin(&reader, &field, &id, error) ||
+		    !client_read_status(&reader, code, message, error))
+			return FALSE;
+		if (*code != 0 || visitor == NULL)
+			return TRUE;
+		return client_read_response(&reader, visitor, code, NULL, &have_status, error);
+	}
+	/* fields may come in any order: the status first, then the rows only if it says success */
 	if (!client_read_response(&reader, NULL, code, message, &have_status, error))
 		return FALSE;
 	if (!have_status) {
