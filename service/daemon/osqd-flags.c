@@ -32,6 +32,9 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	{ "access_policy", OSQD_FLAG_STRING, "",
 	  "Path of the TOML access policy (empty: the built-in default, root may do everything and "
 	  "others may read tables that are not sensitive)" },
+	{ "config_plugin", OSQD_FLAG_STRING, "filesystem",
+	  "Config plugin: filesystem, or one an extension registered (reported to extensions; "
+	  "osqd does not read a configuration yet)" },
 	{ "database_path", OSQD_FLAG_STRING, NULL,
 	  "Path of the daemon's database (kept for the scheduler and event store)" },
 	{ "disable_extensions", OSQD_FLAG_BOOL, "false",
@@ -60,6 +63,9 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "for --extensions_require" },
 	{ "flagfile", OSQD_FLAG_STRING, "",
 	  "Read more flags from this file, one per line (# starts a comment)" },
+	{ "logger_plugin", OSQD_FLAG_STRING, "filesystem",
+	  "Logger plugins, comma-separated: filesystem, stdout, syslog, or ones extensions "
+	  "registered (reported to extensions; osqd writes no result logs yet)" },
 	{ "pidfile", OSQD_FLAG_STRING, NULL,
 	  "Path of the pidfile (locked while osqd runs, removed when it stops)" },
 	{ "query_max_bytes", OSQD_FLAG_UINT64, "104857600",
