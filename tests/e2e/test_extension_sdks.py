@@ -268,3 +268,79 @@ def test_require_times_out(osqd_factory):
     out = daemon.process.communicate(timeout=30)[0]
     assert daemon.process.returncode != 0
     assert "required extensions did not register" in out and "missing_one" in out
+
+
+PLUGINS_EXTENSION = textwrap.dedent("""
+    import os
+    import sys
+    import osq
+
+    LOG = sys.argv[sys.argv.index("--log") + 1]
+    sys.argv[sys.argv.index("--log"):sys.argv.index("--log") + 2] = []
+
+    @osq.register_plugin
+    class Config(osq.ConfigPlugin):
+        def name(self):
+            return "test_config"
+
+        def content(self):
+            return [{"main": '{"options": {"host_identifier": "test"}}'}]
+
+    @osq.register_plugin
+    class Logger(osq.LoggerPlugin):
+        def name(self):
+            return "test_logger"
+
+        def log_string(self, value):
+            with open(LOG, "a") as f:
+                f.write(value + "\\n")
+
+    osq.start_extension(name="plugins", version="0.1")
+""")
+
+
+def test_config_and_logger_plugins_through_call(osqd_factory, tmp_path):
+    daemon = osqd_factory(*FAST, "--extensions_socket_mode=0666")
+    script = tmp_path / "plugins_extension.py"
+    script.write_text(PLUGINS_EXTENSION)
+    log = tmp_path / "logged.txt"
+    process = start(["/usr/bin/python3", str(script), "--socket", daemon.socket_path,
+                     "--interval", "0.5", "--timeout", "5", "--log", str(log)], env=PY_ENV)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            client = daemon.client()
+            registry = client.query("SELECT registry, name FROM osquery_registry "
+                                    "WHERE owner_uuid != 0").response
+            if {"registry": "logger", "name": "test_logger"} in registry:
+                break
+            client.transport.close()
+            assert process.poll() is None and time.monotonic() < deadline, stop(process)
+            time.sleep(0.05)
+        assert {"registry": "config", "name": "test_config"} in registry
+        config = client.call("config", "test_config", {"action": "genConfig"})
+        assert config.status.code == 0, config.status.message
+        assert config.response == [{"main": '{"options": {"host_identifier": "test"}}'}]
+        logged = client.call("logger", "test_logger", {"string": "a result line",
+                                                       "category": "event"})
+        assert logged.status.code == 0, logged.status.message
+        assert log.read_text() == "a result line\n"
+        missing = client.call("logger", "nope", {"string": "x"})
+        assert missing.status.code == 1 and "nope" in missing.status.message
+        # a built-in config plugin name cannot be taken
+        client.transport.close()
+    finally:
+        stop(process)
+    if os.geteuid() == 0:
+        # a peer that may not register extensions may not drive their plugins either
+        code = ("import sys; sys.path.insert(0, %r)\n"
+                "from thrift.transport import TSocket, TTransport\n"
+                "from thrift.protocol import TBinaryProtocol\n"
+                "from osq.gen.osquery import ExtensionManager\n"
+                "t = TTransport.TBufferedTransport(TSocket.TSocket(unix_socket=%r)); t.open()\n"
+                "c = ExtensionManager.Client(TBinaryProtocol.TBinaryProtocol(t))\n"
+                "r = c.call('config', 'test_config', {'action': 'genConfig'})\n"
+                "print(r.status.code, r.status.message)\n" % (str(THRIFT_PY), daemon.socket_path))
+        out = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                             timeout=30, user=65534, group=65534)
+        assert out.stdout.startswith("1 access denied"), out.stdout + out.stderr

@@ -284,3 +284,42 @@ def test_non_root_cannot_register(osqd_factory):
                          timeout=30, user=65534, group=65534)
     assert out.stdout.startswith("1 access denied: uid 65534 may not register extensions"), \
         out.stdout + out.stderr
+
+
+def test_route_aliases_and_attributes(osqd_factory):
+    daemon = osqd_factory(*FAST)
+    import_thrift_gen()
+    from osq.gen.osquery.ttypes import InternalExtensionInfo
+
+    routes = [{"id": "column", "name": "n", "type": "INTEGER", "op": "0"},
+              {"id": "column", "name": "label", "type": "TEXT", "op": "0"},
+              {"id": "columnAlias", "name": "number", "target": "n"},
+              {"id": "alias", "alias": "aliased_table"},
+              {"id": "attributes", "attributes": "1"},
+              {"id": "ignored", "name": "x"},
+              {"id": "column", "name": "no_type"}]
+    client = daemon.client()
+    try:
+        status = client.registerExtension(InternalExtensionInfo(name="aliases", version="1"),
+                                          {"table": {"base_table": routes},
+                                           "config": {}, "logger": {}, "distributed": {},
+                                           "unknown_but_empty": {}})
+        assert status.code == 0, status.message
+        columns = client.getQueryColumns("SELECT * FROM base_table").response
+        assert [list(c.items())[0] for c in columns] == [("n", "INTEGER"), ("label", "TEXT")]
+        hidden = client.getQueryColumns("SELECT number FROM aliased_table").response
+        assert hidden == [{"number": "INTEGER"}]
+        listed = client.query("SELECT name, owner_uuid FROM osquery_registry "
+                              f"WHERE owner_uuid = {status.uuid}").response
+        assert listed == [{"name": "base_table", "owner_uuid": str(status.uuid)}]
+        assert client.deregisterExtension(status.uuid).code == 0
+        gone = client.query("SELECT * FROM aliased_table").status.message
+        assert "no such table" in gone
+        # a column alias naming no column is bad route info
+        bad = client.registerExtension(
+            InternalExtensionInfo(name="bad_alias", version="1"),
+            {"table": {"bad_table": routes[:2] + [{"id": "columnAlias", "name": "z",
+                                                   "target": "nope"}]}})
+        assert bad.code == 1 and "Invalid route info" in bad.message
+    finally:
+        client.transport.close()
