@@ -8,6 +8,7 @@ OSQ_PACKAGES=(
 	libglib2.0-dev libsqlite3-dev libjson-glib-dev libedit-dev libcmocka-dev
 	python3 python3-pytest
 	thrift-compiler libthrift-c-glib-dev python3-thrift python3-setuptools python3-pip python3-venv
+	protobuf-c-compiler libprotobuf-c-dev
 	clang-format valgrind procps iproute2 bc
 )
 
