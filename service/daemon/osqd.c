@@ -32,7 +32,8 @@ typedef struct {
 	OsqdFlags *flags;
 	GMainLoop *loop;
 	OsqdPolicy *policy;      /* immutable once loaded: shared by every worker */
-	gint shutdown_requested; /* atomic */
+	gint shutdown_requested; /* atomic: by shutdown() over the socket */
+	gint stop_requested;     /* atomic: shutdown() or a signal */
 } OsqdDaemon;
 
 static gboolean osqd_verbose = FALSE;
@@ -156,21 +157,36 @@ osqd_options_cb(gpointer user_data)
 	return options;
 }
 
-/* From a worker thread, after the shutdown() reply went out. */
+static gboolean
+osqd_quit_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+
+	g_main_loop_quit(daemon->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/* Called on a worker thread. The quit goes through the main context as an idle source, so a
+ * shutdown that arrives before the main loop runs is not lost (quitting a loop that is not
+ * running yet would be undone when it starts). */
 static void
 osqd_shutdown_cb(gpointer user_data)
 {
 	OsqdDaemon *daemon = user_data;
 
 	g_atomic_int_set(&daemon->shutdown_requested, 1);
-	g_main_loop_quit(daemon->loop);
+	g_atomic_int_set(&daemon->stop_requested, 1);
+	g_idle_add(osqd_quit_cb, daemon);
 }
 
+/* SIGTERM/SIGINT, dispatched on the main thread (also while it waits for required extensions,
+ * before the main loop runs: the flag covers that). */
 static gboolean
 osqd_signal_cb(gpointer user_data)
 {
 	OsqdDaemon *daemon = user_data;
 
+	g_atomic_int_set(&daemon->stop_requested, 1);
 	g_main_loop_quit(daemon->loop);
 	return G_SOURCE_CONTINUE;
 }
@@ -284,7 +300,7 @@ osqd_setup_autoload(OsqdFlags *flags, const gchar *socket_path, OsqdAutoload **a
  * registered; past --extensions_timeout the daemon gives up, as osquery does. */
 static gboolean
 osqd_wait_required(OsqdFlags *flags, OsqdRpcHandler *handler, OsqdExtensions *extensions,
-                   GStrv required, GError **error)
+                   GStrv required, gint *stop_requested, GError **error)
 {
 	g_autofree gchar *names = g_strjoinv(", ", required);
 	g_autofree gchar *gate =
@@ -314,7 +330,7 @@ osqd_wait_required(OsqdFlags *flags, OsqdRpcHandler *handler, OsqdExtensions *ex
 			if (!found)
 				g_ptr_array_add(missing, required[i]);
 		}
-		if (missing->len == 0)
+		if (missing->len == 0 || g_atomic_int_get(stop_requested))
 			break;
 		if (g_get_monotonic_time() >= deadline) {
 			g_ptr_array_add(missing, NULL);
@@ -505,7 +521,8 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		osqd_extensions_start_watcher(extensions);
 	if (autoload != NULL)
 		osqd_autoload_start(autoload);
-	if (required != NULL && !osqd_wait_required(flags, handler, extensions, required, error)) {
+	if (required != NULL && !osqd_wait_required(flags, handler, extensions, required,
+	                                            &daemon->stop_requested, error)) {
 		if (autoload != NULL)
 			osqd_autoload_stop(autoload);
 		osqd_extensions_shutdown_all(extensions);
@@ -517,7 +534,8 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	policy_text = osqd_policy_describe(policy);
 	g_info("access policy:\n%s", policy_text);
 
-	g_main_loop_run(daemon->loop);
+	if (!g_atomic_int_get(&daemon->stop_requested))
+		g_main_loop_run(daemon->loop);
 
 	g_message("stopping%s", g_atomic_int_get(&daemon->shutdown_requested)
 	                                ? " (shutdown requested over the socket)"
