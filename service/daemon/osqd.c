@@ -31,9 +31,10 @@
 typedef struct {
 	OsqdFlags *flags;
 	GMainLoop *loop;
-	OsqdPolicy *policy;      /* immutable once loaded: shared by every worker */
-	gint shutdown_requested; /* atomic: by shutdown() over the socket */
-	gint stop_requested;     /* atomic: shutdown() or a signal */
+	OsqdPolicy *policy;         /* immutable once loaded: shared by every worker */
+	gint shutdown_requested;    /* atomic: by shutdown() over the socket */
+	gint stop_requested;        /* atomic: shutdown() or a signal */
+	OsqdExtensions *extensions; /* NULL with --disable_extensions */
 } OsqdDaemon;
 
 static gboolean osqd_verbose = FALSE;
@@ -357,16 +358,22 @@ osqd_wait_required(OsqdFlags *flags, OsqdRpcHandler *handler, OsqdExtensions *ex
 static gchar *
 osqd_manager_path_cb(gpointer user_data)
 {
-	return g_strdup(osqd_extensions_get_manager_path(user_data));
+	OsqdDaemon *daemon = user_data;
+
+	return g_strdup(osqd_flags_get_string(daemon->flags, "extensions_socket"));
 }
 
 static GPtrArray *
 osqd_extensions_cb(gpointer user_data)
 {
-	g_autoptr(GPtrArray) entries = osqd_extensions_list(user_data);
+	OsqdDaemon *daemon = user_data;
+	g_autoptr(GPtrArray) entries = NULL;
 	GPtrArray *rows =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_extension_free);
 
+	if (daemon->extensions == NULL)
+		return rows;
+	entries = osqd_extensions_list(daemon->extensions);
 	for (guint i = 0; i < entries->len; i++) {
 		const OsqdExtensionEntry *entry = entries->pdata[i];
 		OsqdOsqueryExtension *row = g_new0(OsqdOsqueryExtension, 1);
@@ -383,9 +390,13 @@ osqd_extensions_cb(gpointer user_data)
 static GPtrArray *
 osqd_plugins_cb(gpointer user_data)
 {
-	g_autoptr(GPtrArray) entries = osqd_extensions_list_plugins(user_data);
+	OsqdDaemon *daemon = user_data;
+	g_autoptr(GPtrArray) entries = NULL;
 	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_plugin_free);
 
+	if (daemon->extensions == NULL)
+		return rows;
+	entries = osqd_extensions_list_plugins(daemon->extensions);
 	for (guint i = 0; i < entries->len; i++) {
 		const OsqdPluginEntry *entry = entries->pdata[i];
 		OsqdOsqueryPlugin *row = g_new0(OsqdOsqueryPlugin, 1);
@@ -395,6 +406,48 @@ osqd_plugins_cb(gpointer user_data)
 		g_ptr_array_add(rows, row);
 	}
 	return rows;
+}
+
+static GPtrArray *
+osqd_flags_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_flag_free);
+
+	for (guint i = 0; i < osqd_flags_get_count(daemon->flags); i++) {
+		const OsqdFlag *flag = osqd_flags_get_nth(daemon->flags, i);
+		OsqdOsqueryFlag *row = g_new0(OsqdOsqueryFlag, 1);
+		row->name = g_strdup(flag->name);
+		row->type = g_strdup(osqd_flag_type_to_string(flag->type));
+		row->description = g_strdup(flag->description);
+		row->default_value = g_strdup(flag->default_value);
+		row->value = g_strdup(flag->value);
+		g_ptr_array_add(rows, row);
+	}
+	return rows;
+}
+
+static void
+osqd_info_cb(gpointer user_data, OsqdOsqueryInfo *info)
+{
+	OsqdDaemon *daemon = user_data;
+
+	info->extensions = daemon->extensions != NULL;
+}
+
+static void
+osqd_install_provider(OsqdDaemon *daemon)
+{
+	OsqdOsqueryProvider provider = {
+		.manager_path = osqd_manager_path_cb,
+		.extensions = osqd_extensions_cb,
+		.plugins = osqd_plugins_cb,
+		.flags = osqd_flags_cb,
+		.info = osqd_info_cb,
+		.user_data = daemon,
+	};
+
+	osqd_osquery_set_provider(&provider);
 }
 
 static gboolean
@@ -498,16 +551,9 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		osqd_extensions_add_builtin_plugin(extensions, "logger", "stdout");
 		osqd_extensions_add_builtin_plugin(extensions, "logger", "syslog");
 		osqd_rpc_handler_set_extensions(handler, extensions);
-		{
-			OsqdOsqueryProvider provider = {
-				.manager_path = osqd_manager_path_cb,
-				.extensions = osqd_extensions_cb,
-				.plugins = osqd_plugins_cb,
-				.user_data = extensions,
-			};
-			osqd_osquery_set_provider(&provider);
-		}
 	}
+	daemon->extensions = extensions;
+	osqd_install_provider(daemon);
 	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
 	osqd_rpc_handler_set_access_func(handler, osqd_rpc_access_cb, daemon);
 	osqd_rpc_handler_set_engine_setup_func(handler, osqd_engine_setup_cb, daemon);
@@ -549,6 +595,7 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 		osqd_autoload_stop(autoload);
 	osqd_rpc_server_stop(server);
 	osqd_osquery_set_provider(NULL);
+	daemon->extensions = NULL;
 	g_clear_pointer(&extensions, osqd_extensions_free);
 	/* the pidfile goes last: while it is locked, no second daemon starts */
 	g_clear_pointer(&server, osqd_rpc_server_free);

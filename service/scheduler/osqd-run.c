@@ -9,7 +9,8 @@
 
 #include "osqd-run.h"
 
-#include <time.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "osq-error.h"
 
@@ -27,14 +28,32 @@ osqd_run_result_free(OsqdRunResult *result)
 	g_free(result);
 }
 
-static gint64
-run_thread_cpu_us(void)
+/* This thread's CPU time so far, user and system. */
+static void
+run_thread_cpu(gint64 *user_us, gint64 *system_us)
 {
-	struct timespec ts;
+	struct rusage usage;
 
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+	*user_us = *system_us = 0;
+	if (getrusage(RUSAGE_THREAD, &usage) != 0)
+		return;
+	*user_us = (gint64)usage.ru_utime.tv_sec * G_USEC_PER_SEC + usage.ru_utime.tv_usec;
+	*system_us = (gint64)usage.ru_stime.tv_sec * G_USEC_PER_SEC + usage.ru_stime.tv_usec;
+}
+
+/* The process's resident size, from /proc/self/statm. */
+static gint64
+run_rss_bytes(void)
+{
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) fields = NULL;
+
+	if (!g_file_get_contents("/proc/self/statm", &text, NULL, NULL))
 		return 0;
-	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+	fields = g_strsplit(text, " ", 3);
+	if (fields[0] == NULL || fields[1] == NULL)
+		return 0;
+	return g_ascii_strtoll(fields[1], NULL, 10) * sysconf(_SC_PAGESIZE);
 }
 
 static void
@@ -148,15 +167,19 @@ osqd_run_query(OsqdEngine *engine, OsqdStore *store, const OsqdRunQuery *query,
 	g_autoptr(GBytes) state = NULL;
 	g_autofree gchar *stored_sql = NULL;
 	guint64 stored_epoch = 0, stored_counter = 0, dropped = 0;
-	gint64 start = g_get_monotonic_time(), cpu = run_thread_cpu_us();
+	gint64 start = g_get_monotonic_time(), user = 0, system = 0;
 
 	result->query = query;
 	result->epoch = params->epoch;
 	result->unix_time = g_get_real_time() / G_USEC_PER_SEC;
+	run_thread_cpu(&user, &system);
 	osqd_engine_set_timeout(engine, params->timeout_ms);
 	result->current = run_collect(engine, query->sql, &result->output_size, error);
 	result->wall_us = g_get_monotonic_time() - start;
-	result->cpu_us = run_thread_cpu_us() - cpu;
+	run_thread_cpu(&result->user_us, &result->system_us);
+	result->user_us -= user;
+	result->system_us -= system;
+	result->rss_bytes = run_rss_bytes();
 	if (result->current == NULL) {
 		g_prefix_error(error, "%s: ", query->name);
 		return FALSE;

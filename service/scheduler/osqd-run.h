@@ -39,7 +39,9 @@ typedef struct {
 	gboolean changed; /* something to log */
 	/* costs of the run */
 	gint64 wall_us;
-	gint64 cpu_us; /* this thread's CPU time */
+	gint64 user_us;   /* this thread's CPU time in user mode */
+	gint64 system_us; /* and in the kernel */
+	gint64 rss_bytes; /* the daemon's resident size after the run */
 	gsize output_size;
 } OsqdRunResult;
 

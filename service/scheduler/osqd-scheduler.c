@@ -186,9 +186,16 @@ scheduler_run(OsqdScheduler *scheduler, OsqdEngine *engine, const OsqdScheduleEn
 		scheduled->stats.executions++;
 		scheduled->stats.last_executed = g_get_real_time() / G_USEC_PER_SEC;
 		if (result != NULL) {
-			scheduled->stats.wall_time_ms += (guint64)result->wall_us / 1000;
-			scheduled->stats.user_time_ms += (guint64)result->cpu_us / 1000;
-			scheduled->stats.output_size += result->output_size;
+			OsqdScheduleStats *stats = &scheduled->stats;
+			stats->last_wall_time_ms = (guint64)result->wall_us / 1000;
+			stats->last_user_time_ms = (guint64)result->user_us / 1000;
+			stats->last_system_time_ms = (guint64)result->system_us / 1000;
+			stats->last_memory = (guint64)result->rss_bytes;
+			stats->wall_time_ms += stats->last_wall_time_ms;
+			stats->user_time_ms += stats->last_user_time_ms;
+			stats->system_time_ms += stats->last_system_time_ms;
+			stats->total_memory += stats->last_memory;
+			stats->output_size += result->output_size;
 		}
 		if (!ok) {
 			scheduled->stats.failures++;

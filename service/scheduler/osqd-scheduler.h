@@ -39,9 +39,16 @@ typedef struct {
 	guint splayed;
 	guint64 executions;
 	gint64 last_executed; /* unix time; 0: never */
-	guint64 wall_time_ms; /* total */
-	guint64 user_time_ms; /* total CPU time of the runs */
-	guint64 output_size;  /* total */
+	guint64 wall_time_ms; /* totals over the runs */
+	guint64 user_time_ms;
+	guint64 system_time_ms;
+	guint64 output_size;
+	guint64 last_wall_time_ms; /* of the last run */
+	guint64 last_user_time_ms;
+	guint64 last_system_time_ms;
+	guint64 last_memory;  /* the daemon's resident bytes after the last run */
+	guint64 total_memory; /* the sum of those, for the average */
+	gboolean denylisted;
 	guint64 failures;
 	gchar *last_error;
 } OsqdScheduleStats;
