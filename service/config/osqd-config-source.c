@@ -191,15 +191,22 @@ osqd_config_strip_comments(const gchar *text, GError **error)
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-/* The deepest nesting of objects and arrays outside strings; stops counting past @limit. */
+/* The nesting of objects and arrays outside strings must stay within @limit, and nothing but
+ * blanks may follow the document (json-glib 1.6 quietly accepts "{}{}"). */
 static gboolean
 source_check_depth(const gchar *text, guint limit, GError **error)
 {
+	gboolean closed = FALSE;
 	guint depth = 0;
 	guint line = 1;
 
 	for (gsize i = 0; text[i] != '\0';) {
 		gchar c = text[i];
+		if (closed && !g_ascii_isspace(c)) {
+			g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+			            "line %u: unexpected text after the end of the document", line);
+			return FALSE;
+		}
 		if (c == '"') {
 			gsize next = source_skip_string(text, i, NULL);
 			for (gsize k = i; k < next; k++)
@@ -215,7 +222,7 @@ source_check_depth(const gchar *text, guint limit, GError **error)
 				return FALSE;
 			}
 		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
+			closed = --depth == 0;
 		}
 		line += c == '\n';
 		i++;

@@ -18,6 +18,8 @@
 
 #include "osq-error.h"
 #include "osqd-config.h"
+#include "osqd-engine.h"
+#include "osqd-registry.h"
 
 #define FIXTURES OSQ_SOURCE_ROOT "/tests/fixtures/config"
 
@@ -487,6 +489,10 @@ test_invalid_json(void **state)
 	assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT));
 	assert_true(g_str_has_prefix(error->message, "/etc/osq/osq.conf.d/20-bad.conf: line 3:"));
 	assert_parse_fails("", NULL, OSQ_ERROR_INVALID_ARGUMENT, "test.conf: empty document");
+	assert_parse_fails("{}\n{\"options\": {}}", NULL, OSQ_ERROR_INVALID_ARGUMENT,
+	                   "test.conf: line 2: unexpected text after the end of the document");
+	assert_parse_fails("{} // fine\n  ]", NULL, OSQ_ERROR_INVALID_ARGUMENT,
+	                   "test.conf: line 2");
 }
 
 static void
@@ -753,6 +759,61 @@ test_example(void **state)
 	assert_round_trip(config);
 }
 
+/* What osqd passes as check_sql: prepare the statement in an engine with the built-in tables
+ * (xBestIndex runs, no generator does), and refuse a second statement. */
+static gboolean
+prepare_sql_cb(const gchar *sql, gpointer data, GError **error)
+{
+	OsqdEngine *engine = data;
+	const gchar *tail = NULL;
+	sqlite3_stmt *stmt = osqd_engine_prepare(engine, sql, &tail, error);
+
+	if (stmt == NULL) {
+		if (error != NULL && *error == NULL)
+			g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT, "no statement");
+		return FALSE;
+	}
+	sqlite3_finalize(stmt);
+	while (tail != NULL && (g_ascii_isspace(*tail) || *tail == ';'))
+		tail++;
+	if (tail != NULL && *tail != '\0') {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		            "more than one statement");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+test_example_prepared(void **state)
+{
+	g_autofree gchar *path = g_build_filename(OSQ_SOURCE_ROOT, "examples", "osq.conf", NULL);
+	g_autoptr(OsqdRegistry) registry = osqd_registry_new_builtin();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdEngine) engine = osqd_engine_new(registry, &error);
+	OsqdConfigHost host = { "linux", "5.12.1", 0 };
+	OsqdConfigParams params = { .check_sql = prepare_sql_cb,
+		                    .check_sql_data = engine,
+		                    .host = &host };
+	g_autoptr(GPtrArray) sources = NULL;
+	g_autoptr(OsqdConfig) config = NULL;
+
+	assert_non_null(engine);
+	assert_true(osqd_config_read_filesystem(path, &sources, &error));
+	config = osqd_config_parse(sources, &params, &error);
+	if (config == NULL)
+		fail_msg("%s", error->message);
+	/* the hook with real SQLite messages */
+	assert_parse_fails("{\"schedule\": {\"foo\": {\"query\": \"SELEC * FROM processes\"}}}",
+	                   &params, OSQ_ERROR_INVALID_ARGUMENT,
+	                   "test.conf: schedule.foo: near \"SELEC\": syntax error");
+	assert_parse_fails("{\"schedule\": {\"foo\": {\"query\": \"SELECT nope FROM processes\"}}}",
+	                   &params, OSQ_ERROR_INVALID_ARGUMENT,
+	                   "schedule.foo: no such column: nope");
+	assert_parse_fails("{\"views\": {\"v\": \"SELECT 1; SELECT 2\"}}", &params,
+	                   OSQ_ERROR_INVALID_ARGUMENT, "views.v: more than one statement");
+}
+
 int
 main(void)
 {
@@ -765,7 +826,7 @@ main(void)
 		cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_type_errors),
 		cmocka_unit_test(test_invalid_json), cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_check_sql),    cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_example),      cmocka_unit_test(test_example_prepared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
