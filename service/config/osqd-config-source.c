@@ -9,8 +9,9 @@
 #include "osqd-config.h"
 #include "osqd-config-private.h"
 
-#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "osq-error.h"
 
@@ -41,17 +42,14 @@ gboolean
 osqd_config_read_file(const gchar *path, gchar **text, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
+	GStatBuf info;
 	gsize length = 0;
 
-	if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-		g_autoptr(GMappedFile) mapped = g_mapped_file_new(path, FALSE, &error_local);
-		if (mapped != NULL &&
-		    g_mapped_file_get_length(mapped) > OSQD_CONFIG_MAX_FILE_SIZE) {
-			g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT, "%s: larger than %d bytes",
-			            path, OSQD_CONFIG_MAX_FILE_SIZE);
-			return FALSE;
-		}
-		g_clear_error(&error_local);
+	if (g_stat(path, &info) == 0 && S_ISREG(info.st_mode) &&
+	    info.st_size > OSQD_CONFIG_MAX_FILE_SIZE) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT, "%s: larger than %d bytes", path,
+		            OSQD_CONFIG_MAX_FILE_SIZE);
+		return FALSE;
 	}
 	if (!g_file_get_contents(path, text, &length, &error_local)) {
 		gint code = g_error_matches(error_local, G_FILE_ERROR, G_FILE_ERROR_NOENT)

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "osq-error.h"
 #include "osqd-config.h"
@@ -129,6 +131,25 @@ test_merge_order(void **state)
 	g_clear_pointer(&sources, g_ptr_array_unref);
 	assert_false(osqd_config_read_filesystem(FIXTURES "/no/such.conf", &sources, &error));
 	assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND));
+	assert_null(sources);
+}
+
+static void
+test_huge_file(void **state)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("osqd-config-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "osq.conf", NULL);
+	g_autoptr(GPtrArray) sources = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* a sparse 17 MiB file is refused before it is read */
+	assert_true(g_file_set_contents(path, "{}", -1, NULL));
+	assert_int_equal(truncate(path, 17 * 1024 * 1024), 0);
+	assert_false(osqd_config_read_filesystem(path, &sources, &error));
+	assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_LIMIT));
+	assert_non_null(strstr(error->message, path));
+	(void)g_unlink(path);
+	(void)g_rmdir(dir);
 }
 
 static void
@@ -818,15 +839,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_comments),     cmocka_unit_test(test_merge_order),
-		cmocka_unit_test(test_options),      cmocka_unit_test(test_schedule),
-		cmocka_unit_test(test_packs),        cmocka_unit_test(test_platform_version),
-		cmocka_unit_test(test_shard),        cmocka_unit_test(test_selection),
-		cmocka_unit_test(test_decorators),   cmocka_unit_test(test_file_paths),
-		cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_type_errors),
-		cmocka_unit_test(test_invalid_json), cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_check_sql),    cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_example),      cmocka_unit_test(test_example_prepared),
+		cmocka_unit_test(test_comments),
+		cmocka_unit_test(test_merge_order),
+		cmocka_unit_test(test_huge_file),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_packs),
+		cmocka_unit_test(test_platform_version),
+		cmocka_unit_test(test_shard),
+		cmocka_unit_test(test_selection),
+		cmocka_unit_test(test_decorators),
+		cmocka_unit_test(test_file_paths),
+		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_invalid_json),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_check_sql),
+		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_example_prepared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
