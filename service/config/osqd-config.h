@@ -134,7 +134,9 @@ typedef struct {
  * file_paths_query SQL goes through params->check_sql. Errors are OSQ_ERROR_INVALID_ARGUMENT
  * (OSQ_ERROR_LIMIT for the caps, OSQ_ERROR_NOT_FOUND/IO for pack files) with a message
  * "<source>: <key path>: <problem>", e.g. "/etc/osq/osq.conf: schedule.ps.interval: expected a
- * number". @params may be NULL for the defaults. */
+ * number". @params may be NULL for the defaults. A pack given as a path, or the "*" pack's glob,
+ * is read here: relative to the directory of the source's name (the working directory for a
+ * plugin's source whose name is not a path). Unselected queries are kept, not SQL-checked. */
 OsqdConfig *osqd_config_parse(GPtrArray *sources, const OsqdConfigParams *params, GError **error);
 
 OsqdConfig *osqd_config_ref(OsqdConfig *config);
