@@ -453,6 +453,40 @@ test_syslog_logger(void **state)
 }
 
 static void
+test_log_lines_resumable(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *gone = g_build_filename(f->dir, "gone", NULL);
+	g_autoptr(OsqdLogger) logger = osqd_logger_filesystem_new(&f->options, &error);
+	g_autoptr(OsqdLogger) failing = NULL;
+	g_autoptr(OsqdResultRecord) record = osqd_result_record_new("q", "h", 0);
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autofree gchar *results = NULL, *snapshots = NULL;
+	OsqdLogOptions options;
+	guint n = 99;
+
+	osqd_log_options_init(&options);
+	for (gint64 i = 0; i < 3; i++) {
+		OsqdLogRow *row = osqd_log_row_new();
+		osqd_log_row_add_int(row, "i", "INTEGER", i);
+		g_ptr_array_add(record->added, row);
+	}
+	lines = osqd_result_record_format(record, &options);
+	assert_true(osqd_logger_log_lines(logger, FALSE, lines, &n, &error));
+	assert_int_equal(n, 3);
+	assert_true(osqd_logger_log_lines(logger, TRUE, lines, NULL, &error));
+	results = read_file(f->dir, "osqd.results.log");
+	snapshots = read_file(f->dir, "osqd.snapshots.log");
+	assert_string_equal(results, snapshots);
+	assert_int_equal(strlen(results), 3 * (strlen(lines->pdata[0]) + 1));
+	f->options.path = gone;
+	failing = osqd_logger_filesystem_new(&f->options, &error);
+	assert_false(osqd_logger_log_lines(failing, FALSE, lines, &n, &error));
+	assert_int_equal(n, 0);
+}
+
+static void
 test_from_names(void **state)
 {
 	Fixture *f = *state;
@@ -504,6 +538,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stdout_closed_pipe_is_an_error, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_syslog_logger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_lines_resumable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_from_names, setup, teardown),
 	};
 

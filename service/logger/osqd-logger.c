@@ -47,6 +47,25 @@ osqd_logger_log_snapshot(OsqdLogger *logger, const gchar *line, GError **error)
 }
 
 gboolean
+osqd_logger_log_lines(OsqdLogger *logger, gboolean snapshot, const GPtrArray *lines,
+                      guint *n_written, GError **error)
+{
+	guint done = 0;
+	gboolean ok = TRUE;
+
+	for (; done < lines->len && ok; done++) {
+		const gchar *line = lines->pdata[done];
+		ok = snapshot ? osqd_logger_log_snapshot(logger, line, error)
+		              : osqd_logger_log_result(logger, line, error);
+		if (!ok)
+			break;
+	}
+	if (n_written != NULL)
+		*n_written = done;
+	return ok;
+}
+
+gboolean
 osqd_logger_log_status(OsqdLogger *logger, const OsqdStatusRecord *record, GError **error)
 {
 	if (logger->vtable->log_status == NULL)

@@ -73,6 +73,11 @@ GPtrArray *osqd_logger_new_from_names(const gchar *names, const OsqdLoggerOption
 const gchar *osqd_logger_get_name(OsqdLogger *logger);
 gboolean osqd_logger_log_result(OsqdLogger *logger, const gchar *line, GError **error);
 gboolean osqd_logger_log_snapshot(OsqdLogger *logger, const gchar *line, GError **error);
+/* Writes @lines (from osqd_result_record_format()) as snapshot or result lines, in order,
+ * stopping at the first failure. *@n_written (optional) tells how many went out, so a caller
+ * that retries can resume after them instead of writing them twice. */
+gboolean osqd_logger_log_lines(OsqdLogger *logger, gboolean snapshot, const GPtrArray *lines,
+                               guint *n_written, GError **error);
 gboolean osqd_logger_log_status(OsqdLogger *logger, const OsqdStatusRecord *record, GError **error);
 gboolean osqd_logger_reopen(OsqdLogger *logger, GError **error);
 gboolean osqd_logger_flush(OsqdLogger *logger, GError **error);
