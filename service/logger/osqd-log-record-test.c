@@ -126,11 +126,17 @@ test_numerics_text_values(void **state)
 	osqd_log_row_add_int(row, "e", "TEXT", 7);
 	osqd_log_row_add_int(row, "f", NULL, 7);
 	osqd_log_row_add_int(row, "g", "DOUBLE", 3);
+	osqd_log_row_add_text(row, "h", "DOUBLE", "nan");
+	osqd_log_row_add_text(row, "i", "DOUBLE", "1e999");
+	osqd_log_row_add_text(row, "j", "DOUBLE", "0x10");
+	osqd_log_row_add_double(row, "k", "DOUBLE", INFINITY);
 	g_ptr_array_add(record->added, row);
 	line = format_one(record, &options);
 	assert_non_null(strstr(line, "\"numerics\":true,"));
-	assert_non_null(strstr(line, "{\"a\":42,\"b\":\"4x\",\"c\":2.5,"
-	                             "\"d\":18446744073709551615,\"e\":\"7\",\"f\":7,\"g\":3.0}"));
+	assert_non_null(strstr(line,
+	                       "{\"a\":42,\"b\":\"4x\",\"c\":2.5,"
+	                       "\"d\":18446744073709551615,\"e\":\"7\",\"f\":7,\"g\":3.0,"
+	                       "\"h\":\"nan\",\"i\":\"1e999\",\"j\":\"0x10\",\"k\":\"Inf\"}"));
 }
 
 static void

@@ -10,6 +10,7 @@
 
 #include "osqd-log-record.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -268,8 +269,12 @@ log_text_as_number(const gchar *type, const gchar *text)
 	if (text == NULL || *text == '\0' || g_ascii_isspace(*text))
 		return NULL;
 	if (log_type_is(type, "DOUBLE")) {
-		gdouble value = g_ascii_strtod(text, &end);
-		if (*end != '\0')
+		gdouble value = 0.0;
+		/* decimal only: strtod would also take "nan", "inf" and hex, which are no JSON */
+		if (strspn(text, "0123456789+-.eE") != strlen(text))
+			return NULL;
+		value = g_ascii_strtod(text, &end);
+		if (*end != '\0' || !isfinite(value))
 			return NULL;
 		return osqd_log_json_format_double(value);
 	}
