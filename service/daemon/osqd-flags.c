@@ -32,13 +32,26 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	{ "access_policy", OSQD_FLAG_STRING, "",
 	  "Path of the TOML access policy (empty: the built-in default, root may do everything and "
 	  "others may read tables that are not sensitive)" },
+	{ "buffered_log_max", OSQD_FLAG_UINT64, "1000000",
+	  "Most log lines kept in the database while loggers catch up; the oldest go first, with a "
+	  "warning (0: no cap)" },
+	{ "config_check", OSQD_FLAG_BOOL, "false",
+	  "Check the config (JSON, keys, every query's SQL) and exit: 0 when it is valid" },
+	{ "config_dump", OSQD_FLAG_BOOL, "false", "Print the merged config as JSON and exit" },
+	{ "config_path", OSQD_FLAG_STRING, NULL,
+	  "The filesystem config plugin's file; <config_path>.d/ is merged after it (a missing "
+	  "default file means no schedule)" },
 	{ "config_plugin", OSQD_FLAG_STRING, "filesystem",
-	  "Config plugin: filesystem, or one an extension registered (reported to extensions; "
-	  "osqd does not read a configuration yet)" },
+	  "Where the config comes from: filesystem, or a config plugin an extension registered" },
+	{ "config_refresh", OSQD_FLAG_UINT32, "0",
+	  "Seconds between config reloads (0: only at start and on SIGHUP)" },
 	{ "database_path", OSQD_FLAG_STRING, NULL,
 	  "Path of the daemon's database (kept for the scheduler and event store)" },
+	{ "decorations_top_level", OSQD_FLAG_BOOL, "false",
+	  "Write decorations as top-level keys of each log line instead of under \"decorations\"" },
 	{ "disable_extensions", OSQD_FLAG_BOOL, "false",
 	  "Turn the extension API off: registerExtension is refused" },
+	{ "disable_logging", OSQD_FLAG_BOOL, "false", "Write no result logs" },
 	{ "extensions_autoload", OSQD_FLAG_STRING, "",
 	  "File listing extension executables to start, one path per line (# starts a comment)" },
 	{ "extensions_default_index", OSQD_FLAG_BOOL, "true",
@@ -63,9 +76,27 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "for --extensions_require" },
 	{ "flagfile", OSQD_FLAG_STRING, "",
 	  "Read more flags from this file, one per line (# starts a comment)" },
+	{ "host_identifier", OSQD_FLAG_STRING, "hostname",
+	  "What log lines name the host by: hostname, uuid, instance, ephemeral or specified" },
+	{ "logger_event_type", OSQD_FLAG_BOOL, "true",
+	  "One log line per changed row (false: one line per run with diffResults)" },
+	{ "logger_mode", OSQD_FLAG_STRING, "0640", "Permission bits of new log files, in octal" },
+	{ "logger_numerics", OSQD_FLAG_BOOL, "false",
+	  "Write numeric columns as JSON numbers instead of strings" },
+	{ "logger_path", OSQD_FLAG_STRING, NULL,
+	  "Directory of the filesystem logger's osqd.results.log, osqd.snapshots.log and status "
+	  "logs" },
 	{ "logger_plugin", OSQD_FLAG_STRING, "filesystem",
 	  "Logger plugins, comma-separated: filesystem, stdout, syslog, or ones extensions "
-	  "registered (reported to extensions; osqd writes no result logs yet)" },
+	  "registered" },
+	{ "logger_rotate", OSQD_FLAG_BOOL, "false", "Rotate the log files by size" },
+	{ "logger_rotate_max_files", OSQD_FLAG_UINT32, "25", "Rotated log files kept" },
+	{ "logger_rotate_size", OSQD_FLAG_UINT64, "26214400",
+	  "Size in bytes at which a log file rotates" },
+	{ "logger_snapshot_event_type", OSQD_FLAG_BOOL, "false",
+	  "Write snapshot results one line per row instead of one line per run" },
+	{ "pack_delimiter", OSQD_FLAG_STRING, "_",
+	  "Between pack and query names in scheduled query names (pack_<pack>_<query>)" },
 	{ "pidfile", OSQD_FLAG_STRING, NULL,
 	  "Path of the pidfile (locked while osqd runs, removed when it stops)" },
 	{ "query_max_bytes", OSQD_FLAG_UINT64, "104857600",
@@ -82,6 +113,16 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Most connections served at once; more are closed after an error reply" },
 	{ "rpc_max_message", OSQD_FLAG_UINT32, "1048576",
 	  "Largest request in bytes; a larger one closes the connection" },
+	{ "schedule_default_interval", OSQD_FLAG_UINT32, "3600",
+	  "Interval of a scheduled query that gives none, in seconds" },
+	{ "schedule_epoch", OSQD_FLAG_UINT64, "0",
+	  "Epoch written in result logs; changing it starts every query's results afresh" },
+	{ "schedule_splay_percent", OSQD_FLAG_UINT32, "10",
+	  "Spread of each query's interval, in percent, so queries do not all run together" },
+	{ "schedule_workers", OSQD_FLAG_UINT32, "2",
+	  "Threads running scheduled queries, so one slow query does not delay the others" },
+	{ "specified_identifier", OSQD_FLAG_STRING, "",
+	  "The host identifier when --host_identifier=specified" },
 	{ "thrift_timeout", OSQD_FLAG_UINT32, "300",
 	  "Seconds one call into an extension may take (a query's own deadline may end it "
 	  "sooner)" },
@@ -122,6 +163,11 @@ flags_user_default(const gchar *name, gboolean as_root, const gchar *runtime_dir
 	if (g_strcmp0(name, "pidfile") == 0)
 		return as_root ? g_strdup("/var/osquery/osqd.pid")
 		               : g_build_filename(dir, "osq", "osqd.pid", NULL);
+	if (g_strcmp0(name, "config_path") == 0)
+		return as_root ? g_strdup("/etc/osquery/osquery.conf") : g_strdup("");
+	if (g_strcmp0(name, "logger_path") == 0)
+		return as_root ? g_strdup("/var/log/osquery")
+		               : g_build_filename(g_get_user_state_dir(), "osq", "log", NULL);
 	if (g_strcmp0(name, "database_path") == 0)
 		return as_root ? g_strdup("/var/osquery/osquery.db")
 		               : g_build_filename(g_get_user_state_dir(), "osq", "osquery.db",

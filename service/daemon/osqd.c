@@ -23,6 +23,7 @@
 #include "osq-error.h"
 #include "osqd-autoload.h"
 #include "osqd-flags.h"
+#include "osqd-monitor.h"
 #include "osqd-pidfile.h"
 #include "osqd-policy.h"
 #include "osqd-rpc-server.h"
@@ -35,7 +36,14 @@ typedef struct {
 	gint shutdown_requested;    /* atomic: by shutdown() over the socket */
 	gint stop_requested;        /* atomic: shutdown() or a signal */
 	OsqdExtensions *extensions; /* NULL with --disable_extensions */
+	OsqdMonitor *monitor;       /* NULL without a config */
+	OsqdRegistry *registry;
+	guint sighup_id;
+	guint refresh_id;
 } OsqdDaemon;
+
+/* for the log writer: status lines also go to the monitor's loggers */
+static OsqdMonitor *osqd_status_monitor;
 
 static gboolean osqd_verbose = FALSE;
 
@@ -53,6 +61,19 @@ osqd_log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields
 	    g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
 	line = g_log_writer_format_fields(level, fields, n_fields, FALSE);
+	if (osqd_status_monitor != NULL && (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO)) == 0) {
+		const gchar *message = "";
+		for (gsize i = 0; i < n_fields; i++) {
+			if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
+				message = fields[i].value;
+		}
+		osqd_monitor_log_status(osqd_status_monitor,
+		                        (level & G_LOG_LEVEL_WARNING) != 0    ? 1
+		                        : (level & G_LOG_LEVEL_CRITICAL) != 0 ? 2
+		                        : (level & G_LOG_LEVEL_ERROR) != 0    ? 3
+		                                                              : 0,
+		                        message);
+	}
 	(void)fprintf(stderr, "%s\n", line);
 	(void)fflush(stderr);
 	return G_LOG_WRITER_HANDLED;
@@ -261,6 +282,85 @@ osqd_build_extensions_config(OsqdFlags *flags, const OsqdRpcLimits *limits,
 	return TRUE;
 }
 
+/* ---- the monitor: config, schedule, logs ---- */
+
+static gboolean
+osqd_sighup_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+
+	g_message("SIGHUP: reloading the config and reopening the logs");
+	if (daemon->monitor != NULL)
+		osqd_monitor_reload(daemon->monitor);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+osqd_refresh_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+
+	if (daemon->monitor != NULL)
+		osqd_monitor_reload(daemon->monitor);
+	return G_SOURCE_CONTINUE;
+}
+
+/* A config that cannot be read leaves the daemon serving queries, with no schedule. */
+static void
+osqd_start_monitor(OsqdDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+	guint refresh = (guint)osqd_flags_get_uint(daemon->flags, "config_refresh");
+
+	daemon->monitor =
+	        osqd_monitor_new(daemon->flags, daemon->registry, daemon->extensions, &error);
+	if (daemon->monitor == NULL) {
+		if (error != NULL)
+			g_critical("config: %s (serving queries without a schedule)",
+			           error->message);
+		return;
+	}
+	osqd_status_monitor = daemon->monitor;
+	osqd_monitor_start(daemon->monitor);
+	daemon->sighup_id = g_unix_signal_add(SIGHUP, osqd_sighup_cb, daemon);
+	if (refresh > 0)
+		daemon->refresh_id = g_timeout_add_seconds(refresh, osqd_refresh_cb, daemon);
+}
+
+static void
+osqd_stop_monitor(OsqdDaemon *daemon)
+{
+	if (daemon->sighup_id != 0)
+		g_source_remove(daemon->sighup_id);
+	if (daemon->refresh_id != 0)
+		g_source_remove(daemon->refresh_id);
+	daemon->sighup_id = daemon->refresh_id = 0;
+	osqd_status_monitor = NULL;
+	g_clear_pointer(&daemon->monitor, osqd_monitor_free);
+}
+
+/* --config_check and --config_dump: read the config, report, exit. */
+static gint
+osqd_config_command(OsqdFlags *flags)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdRegistry) registry = osqd_registry_new_builtin();
+	g_autoptr(OsqdConfig) config = osqd_monitor_load_config(flags, registry, NULL, &error);
+
+	if (config == NULL) {
+		(void)fprintf(stderr, "osqd: config: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (osqd_flags_get_bool(flags, "config_dump")) {
+		g_autofree gchar *dump = osqd_config_dump(config);
+		(void)printf("%s\n", dump);
+	} else {
+		(void)printf("config OK: %u scheduled queries, %u packs\n", config->queries->len,
+		             config->packs->len);
+	}
+	return EXIT_SUCCESS;
+}
+
 /* ---- autoloaded extensions ---- */
 
 static gboolean
@@ -431,8 +531,72 @@ static void
 osqd_info_cb(gpointer user_data, OsqdOsqueryInfo *info)
 {
 	OsqdDaemon *daemon = user_data;
+	g_autoptr(OsqdConfig) config = NULL;
 
 	info->extensions = daemon->extensions != NULL;
+	if (daemon->monitor == NULL)
+		return;
+	config = osqd_monitor_get_config(daemon->monitor);
+	info->config_hash = config != NULL ? osqd_config_hash(config) : NULL;
+	info->config_valid = osqd_monitor_config_valid(daemon->monitor);
+	info->instance_id = osqd_monitor_get_instance_id(daemon->monitor);
+}
+
+static GPtrArray *
+osqd_schedule_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+	GPtrArray *rows =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_schedule_free);
+	g_autoptr(GPtrArray) list = NULL;
+
+	if (daemon->monitor == NULL)
+		return rows;
+	list = osqd_monitor_list_schedule(daemon->monitor);
+	for (guint i = 0; i < list->len; i++) {
+		const OsqdScheduleStats *stats = list->pdata[i];
+		OsqdOsquerySchedule *row = g_new0(OsqdOsquerySchedule, 1);
+		row->name = g_strdup(stats->name);
+		row->query = g_strdup(stats->sql);
+		row->interval = stats->interval;
+		row->executions = (gint64)stats->executions;
+		row->last_executed = stats->last_executed;
+		row->denylisted = stats->denylisted;
+		row->output_size = (gint64)stats->output_size;
+		row->wall_time_ms = (gint64)stats->wall_time_ms;
+		row->last_wall_time_ms = (gint64)stats->last_wall_time_ms;
+		row->user_time_ms = (gint64)stats->user_time_ms;
+		row->last_user_time_ms = (gint64)stats->last_user_time_ms;
+		row->system_time_ms = (gint64)stats->system_time_ms;
+		row->last_system_time_ms = (gint64)stats->last_system_time_ms;
+		row->average_memory = stats->executions > 0
+		                              ? (gint64)(stats->total_memory / stats->executions)
+		                              : 0;
+		row->last_memory = (gint64)stats->last_memory;
+		g_ptr_array_add(rows, row);
+	}
+	return rows;
+}
+
+static GPtrArray *
+osqd_packs_cb(gpointer user_data)
+{
+	OsqdDaemon *daemon = user_data;
+	GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_osquery_pack_free);
+	g_autoptr(OsqdConfig) config =
+	        daemon->monitor != NULL ? osqd_monitor_get_config(daemon->monitor) : NULL;
+
+	for (guint i = 0; config != NULL && i < config->packs->len; i++) {
+		const OsqdConfigPack *pack = config->packs->pdata[i];
+		OsqdOsqueryPack *row = g_new0(OsqdOsqueryPack, 1);
+		row->name = g_strdup(pack->name);
+		row->platform = g_strdup(pack->platform != NULL ? pack->platform : "");
+		row->version = g_strdup(pack->version != NULL ? pack->version : "");
+		row->shard = pack->shard;
+		row->active = pack->selected;
+		g_ptr_array_add(rows, row);
+	}
+	return rows;
 }
 
 static void
@@ -443,6 +607,8 @@ osqd_install_provider(OsqdDaemon *daemon)
 		.extensions = osqd_extensions_cb,
 		.plugins = osqd_plugins_cb,
 		.flags = osqd_flags_cb,
+		.packs = osqd_packs_cb,
+		.schedule = osqd_schedule_cb,
 		.info = osqd_info_cb,
 		.user_data = daemon,
 	};
@@ -532,6 +698,7 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 
 	/* one engine up front: a table that cannot attach fails the start, not every query */
 	registry = osqd_registry_new_builtin();
+	daemon->registry = registry;
 	engine = osqd_engine_new(registry, error);
 	if (engine == NULL) {
 		g_prefix_error(error, "cannot set up the SQL engine: ");
@@ -580,8 +747,10 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	policy_text = osqd_policy_describe(policy);
 	g_info("access policy:\n%s", policy_text);
 
+	osqd_start_monitor(daemon);
 	if (!g_atomic_int_get(&daemon->stop_requested))
 		g_main_loop_run(daemon->loop);
+	osqd_stop_monitor(daemon);
 
 	g_message("stopping%s", g_atomic_int_get(&daemon->shutdown_requested)
 	                                ? " (shutdown requested over the socket)"
@@ -632,6 +801,8 @@ main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	osqd_verbose = osqd_flags_get_bool(flags, "verbose");
+	if (osqd_flags_get_bool(flags, "config_check") || osqd_flags_get_bool(flags, "config_dump"))
+		return osqd_config_command(flags);
 	/* a thread per connection: cap glibc's per-thread arenas so memory returns to a few pools
 	 */
 	(void)mallopt(M_ARENA_MAX, 2);

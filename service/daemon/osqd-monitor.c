@@ -1,0 +1,815 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The monitor (see the header). Each logger has a cursor: the id of the last pending line it
+ * wrote, kept in the database, and a line is deleted once every logger is past it, so a failing
+ * logger is retried alone and the others do not see lines twice. A crash between a file write
+ * and the cursor update would repeat lines; the filesystem logger's files are therefore checked
+ * at start against the pending lines after its cursor (lines already at the end of the file
+ * are skipped): each log line is unique (name, time, counter and row), so this keeps "exactly
+ * once" across kill -9.
+ */
+#include "config.h"
+
+#include "osqd-monitor.h"
+
+#include <string.h>
+
+#include "osq-error.h"
+#include "osqd-log-record.h"
+#include "osqd-logger.h"
+#include "osqd-store.h"
+
+/* the osquery version a config's "version" selectors are compared with: the osquery whose
+ * tables, flags and formats osqd follows */
+#define OSQD_MONITOR_OSQUERY_VERSION "5.12.1"
+#define OSQD_MONITOR_DRAIN_BATCH     1024
+#define OSQD_MONITOR_TAIL_BYTES      (256 * 1024)
+
+static const gchar *const osqd_monitor_cli_only[] = {
+	"access_policy",
+	"buffered_log_max",
+	"config_check",
+	"config_dump",
+	"config_path",
+	"config_plugin",
+	"database_path",
+	"disable_extensions",
+	"extensions_autoload",
+	"extensions_require",
+	"extensions_socket",
+	"extensions_socket_group",
+	"extensions_socket_mode",
+	"flagfile",
+	"logger_path",
+	"logger_plugin",
+	"pidfile",
+	"rpc_max_connections",
+	"schedule_workers",
+	NULL,
+};
+
+typedef struct {
+	OsqdLogger *logger;
+	gint64 cursor; /* the last pending line id it wrote */
+} OsqdMonitorSink;
+
+struct _OsqdMonitor {
+	OsqdFlags *flags;
+	OsqdRegistry *registry;
+	OsqdExtensions *extensions;
+	OsqdStore *store;
+	OsqdScheduler *scheduler;
+	GMutex mutex; /* config, decorations, host identifier */
+	OsqdConfig *config;
+	gboolean config_valid;
+	GPtrArray *load_decorations; /* name, value, name, value... */
+	gchar *host_identifier;
+	gchar *instance_id;
+	OsqdLogOptions log_options;
+	GMutex sinks_mutex; /* the loggers: written by the drain, reopened on reload */
+	GPtrArray *sinks;   /* OsqdMonitorSink */
+	GThread *drain;
+	GCond drain_cond;
+	gboolean drain_stopping;
+	gboolean drain_wake;
+};
+
+gboolean
+osqd_monitor_flag_is_cli_only(const gchar *name)
+{
+	return g_strv_contains(osqd_monitor_cli_only, name);
+}
+
+/* ---- config ---- */
+
+static gboolean
+monitor_check_sql_cb(const gchar *sql, gpointer data, GError **error)
+{
+	OsqdEngine *engine = data;
+	const gchar *tail = NULL;
+	sqlite3_stmt *stmt = osqd_engine_prepare(engine, sql, &tail, error);
+
+	if (stmt == NULL) {
+		if (error != NULL && *error == NULL)
+			g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+			                    "no SQL statement");
+		return FALSE;
+	}
+	(void)sqlite3_finalize(stmt);
+	return TRUE;
+}
+
+/* Sources from an extension's config plugin: genConfig's row maps source -> JSON. */
+static GPtrArray *
+monitor_plugin_sources(OsqdExtensions *extensions, const gchar *plugin, GError **error)
+{
+	g_autoptr(GHashTable) request = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autofree gchar *message = NULL;
+	GPtrArray *sources;
+	gint32 code = 1;
+
+	if (extensions == NULL) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND,
+		            "config plugin %s: extensions are disabled", plugin);
+		return NULL;
+	}
+	g_hash_table_insert(request, "action", "genConfig");
+	if (!osqd_extensions_call(extensions, "config", plugin, request, &rows, &code, &message,
+	                          error)) {
+		g_prefix_error(error, "config plugin %s: ", plugin);
+		return NULL;
+	}
+	if (code != 0) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "config plugin %s: %s", plugin,
+		            message != NULL ? message : "genConfig failed");
+		return NULL;
+	}
+	sources = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_config_source_free);
+	for (guint i = 0; i < rows->len; i++) {
+		g_autoptr(GList) keys = g_hash_table_get_keys(rows->pdata[i]);
+		keys = g_list_sort(keys, (GCompareFunc)g_strcmp0);
+		for (GList *k = keys; k != NULL; k = k->next)
+			g_ptr_array_add(
+			        sources,
+			        osqd_config_source_new(
+			                k->data, g_hash_table_lookup(rows->pdata[i], k->data)));
+	}
+	return sources;
+}
+
+OsqdConfig *
+osqd_monitor_load_config(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *extensions,
+                         GError **error)
+{
+	const gchar *plugin = osqd_flags_get_string(flags, "config_plugin");
+	const gchar *path = osqd_flags_get_string(flags, "config_path");
+	g_autoptr(GPtrArray) sources = NULL;
+	g_autoptr(GHashTable) known = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(OsqdEngine) engine = NULL;
+	OsqdConfigHost host = { "linux", OSQD_MONITOR_OSQUERY_VERSION, 0 };
+	OsqdConfigParams params = { 0 };
+
+	if (g_strcmp0(plugin, "filesystem") == 0) {
+		if (path[0] == '\0') {
+			g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND,
+			                    "no config: --config_path is empty");
+			return NULL;
+		}
+		if (!osqd_config_read_filesystem(path, &sources, error))
+			return NULL;
+	} else {
+		sources = monitor_plugin_sources(extensions, plugin, error);
+		if (sources == NULL)
+			return NULL;
+	}
+	for (guint i = 0; i < osqd_flags_get_count(flags); i++) {
+		const OsqdFlag *flag = osqd_flags_get_nth(flags, i);
+		g_hash_table_insert(known, (gpointer)flag->name,
+		                    GINT_TO_POINTER(osqd_monitor_flag_is_cli_only(flag->name)));
+	}
+	engine = osqd_engine_new(registry, error);
+	if (engine == NULL)
+		return NULL;
+	host.shard = osqd_config_host_shard(g_get_host_name());
+	params.known_flags = known;
+	params.pack_delimiter = osqd_flags_get_string(flags, "pack_delimiter");
+	params.default_interval = (guint)osqd_flags_get_uint(flags, "schedule_default_interval");
+	params.check_sql = monitor_check_sql_cb;
+	params.check_sql_data = engine;
+	params.host = &host;
+	return osqd_config_parse(sources, &params, error);
+}
+
+/* The config's options override the flags they name (osquery's rule). */
+static void
+monitor_apply_options(OsqdMonitor *monitor, OsqdConfig *config)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, config->options);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		g_autoptr(GError) error = NULL;
+		if (g_str_has_prefix(key, "custom_") ||
+		    osqd_flags_lookup(monitor->flags, key) == NULL)
+			continue;
+		if (!osqd_flags_set(monitor->flags, key, value, &error))
+			g_warning("config option %s: %s", (const gchar *)key, error->message);
+	}
+}
+
+/* ---- host identifier and decorations ---- */
+
+static gchar *
+monitor_stored_uuid(OsqdMonitor *monitor, const gchar *key)
+{
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GBytes) fresh = NULL;
+	gchar *uuid;
+
+	if (osqd_store_get(monitor->store, "configurations", key, &bytes, NULL) && bytes != NULL)
+		return g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	uuid = g_uuid_string_random();
+	fresh = g_bytes_new(uuid, strlen(uuid));
+	(void)osqd_store_put(monitor->store, "configurations", key, fresh, NULL);
+	return uuid;
+}
+
+static gchar *
+monitor_host_identifier(OsqdMonitor *monitor)
+{
+	const gchar *kind = osqd_flags_get_string(monitor->flags, "host_identifier");
+
+	if (g_strcmp0(kind, "specified") == 0) {
+		const gchar *given = osqd_flags_get_string(monitor->flags, "specified_identifier");
+		if (given[0] != '\0')
+			return g_strdup(given);
+	} else if (g_strcmp0(kind, "uuid") == 0) {
+		g_autofree gchar *uuid = NULL;
+		if (g_file_get_contents("/sys/class/dmi/id/product_uuid", &uuid, NULL, NULL) &&
+		    g_strstrip(uuid)[0] != '\0' &&
+		    g_strcmp0(uuid, "00000000-0000-0000-0000-000000000000") != 0)
+			return g_ascii_strdown(uuid, -1);
+		return monitor_stored_uuid(monitor, "host_uuid_v3");
+	} else if (g_strcmp0(kind, "instance") == 0) {
+		return g_strdup(monitor->instance_id);
+	} else if (g_strcmp0(kind, "ephemeral") == 0) {
+		return g_uuid_string_random();
+	}
+	return g_strdup(g_get_host_name());
+}
+
+/* Runs decorator queries: each one's first row's columns become name/value pairs. */
+static void
+monitor_run_decorators(OsqdEngine *engine, GPtrArray *queries, GPtrArray *pairs)
+{
+	for (guint i = 0; queries != NULL && i < queries->len; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OsqdResultSet) set = osqd_run_collect(engine, queries->pdata[i], &error);
+		const OsqdCell *cells;
+		if (set == NULL) {
+			g_warning("decorator failed: %s", error->message);
+			continue;
+		}
+		if (set->rows->len == 0)
+			continue;
+		cells = set->rows->pdata[0];
+		for (guint c = 0; c < set->n_columns; c++) {
+			g_ptr_array_add(pairs, g_strdup(set->columns[c]));
+			switch (cells[c].kind) {
+			case OSQD_CELL_INTEGER:
+				g_ptr_array_add(pairs, g_strdup_printf("%" G_GINT64_FORMAT,
+				                                       cells[c].integer));
+				break;
+			case OSQD_CELL_DOUBLE: {
+				gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+				g_ptr_array_add(pairs, g_strdup(g_ascii_dtostr(buf, sizeof(buf),
+				                                               cells[c].real)));
+				break;
+			}
+			case OSQD_CELL_TEXT:
+				g_ptr_array_add(pairs, g_strdup(cells[c].text));
+				break;
+			default:
+				g_ptr_array_add(pairs, g_strdup(""));
+				break;
+			}
+		}
+	}
+}
+
+/* ---- formatting runs into log lines (worker threads) ---- */
+
+static OsqdLogRow *
+monitor_log_row(const OsqdResultSet *set, guint index)
+{
+	const OsqdCell *cells = set->rows->pdata[index];
+	OsqdLogRow *row = osqd_log_row_new();
+
+	for (guint c = 0; c < set->n_columns; c++) {
+		const gchar *name = set->columns[c];
+		switch (cells[c].kind) {
+		case OSQD_CELL_INTEGER:
+			osqd_log_row_add_int(row, name, NULL, cells[c].integer);
+			break;
+		case OSQD_CELL_DOUBLE:
+			osqd_log_row_add_double(row, name, NULL, cells[c].real);
+			break;
+		case OSQD_CELL_TEXT:
+			osqd_log_row_add_text(row, name, NULL, cells[c].text);
+			break;
+		default:
+			osqd_log_row_add_null(row, name, NULL);
+			break;
+		}
+	}
+	return row;
+}
+
+static GPrivate osqd_monitor_engine = G_PRIVATE_INIT((GDestroyNotify)osqd_engine_free);
+
+static GPtrArray *
+monitor_format_cb(const OsqdRunResult *result, gpointer user_data)
+{
+	OsqdMonitor *monitor = user_data;
+	g_autoptr(OsqdResultRecord) record = NULL;
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autoptr(GPtrArray) always = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(OsqdConfig) config = NULL;
+	g_autofree gchar *host = NULL;
+	GPtrArray *logs = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_store_log_free);
+	OsqdLogOptions options;
+
+	g_mutex_lock(&monitor->mutex);
+	host = g_strdup(monitor->host_identifier);
+	config = monitor->config != NULL ? osqd_config_ref(monitor->config) : NULL;
+	options = monitor->log_options;
+	record = osqd_result_record_new(result->query->name, host, result->unix_time);
+	for (guint i = 0; i + 1 < monitor->load_decorations->len; i += 2)
+		osqd_result_record_add_decoration(record, monitor->load_decorations->pdata[i],
+		                                  monitor->load_decorations->pdata[i + 1]);
+	g_mutex_unlock(&monitor->mutex);
+	if (config != NULL && config->decorators_always != NULL &&
+	    config->decorators_always->len > 0) {
+		OsqdEngine *engine = g_private_get(&osqd_monitor_engine);
+		if (engine == NULL) {
+			engine = osqd_engine_new(monitor->registry, NULL);
+			g_private_replace(&osqd_monitor_engine, engine);
+		}
+		if (engine != NULL)
+			monitor_run_decorators(engine, config->decorators_always, always);
+		for (guint i = 0; i + 1 < always->len; i += 2)
+			osqd_result_record_add_decoration(record, always->pdata[i],
+			                                  always->pdata[i + 1]);
+	}
+	record->epoch = (gint64)result->epoch;
+	record->counter = (gint64)result->counter;
+	record->is_snapshot = result->query->snapshot;
+	for (guint i = 0; i < result->added->len; i++)
+		g_ptr_array_add(
+		        result->query->snapshot ? record->snapshot : record->added,
+		        monitor_log_row(result->current, g_array_index(result->added, guint, i)));
+	for (guint i = 0; i < result->removed->len; i++)
+		g_ptr_array_add(record->removed,
+		                monitor_log_row(result->previous,
+		                                g_array_index(result->removed, guint, i)));
+	lines = osqd_result_record_format(record, &options);
+	for (guint i = 0; i < lines->len; i++)
+		g_ptr_array_add(logs,
+		                osqd_store_log_new(result->query->snapshot ? OSQD_STORE_LOG_SNAPSHOT
+		                                                           : OSQD_STORE_LOG_RESULT,
+		                                   result->query->name, result->unix_time,
+		                                   lines->pdata[i]));
+	return logs;
+}
+
+static void
+monitor_ran_cb(const OsqdRunResult *result, gpointer user_data)
+{
+	OsqdMonitor *monitor = user_data;
+
+	g_mutex_lock(&monitor->mutex);
+	monitor->drain_wake = TRUE;
+	g_cond_broadcast(&monitor->drain_cond);
+	g_mutex_unlock(&monitor->mutex);
+}
+
+/* ---- the drain ---- */
+
+static gchar *
+monitor_cursor_key(OsqdLogger *logger)
+{
+	return g_strdup(osqd_logger_get_name(logger));
+}
+
+static gint64
+monitor_load_cursor(OsqdMonitor *monitor, OsqdLogger *logger)
+{
+	g_autofree gchar *key = monitor_cursor_key(logger);
+	g_autoptr(GBytes) bytes = NULL;
+
+	if (!osqd_store_get(monitor->store, "logger_cursors", key, &bytes, NULL) || bytes == NULL)
+		return 0;
+	{
+		g_autofree gchar *text =
+		        g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+		return g_ascii_strtoll(text, NULL, 10);
+	}
+}
+
+static void
+monitor_save_cursor(OsqdMonitor *monitor, OsqdMonitorSink *sink)
+{
+	g_autofree gchar *key = monitor_cursor_key(sink->logger);
+	g_autofree gchar *text = g_strdup_printf("%" G_GINT64_FORMAT, sink->cursor);
+	g_autoptr(GBytes) bytes = g_bytes_new(text, strlen(text));
+	g_autoptr(GError) error = NULL;
+
+	if (!osqd_store_put(monitor->store, "logger_cursors", key, bytes, &error))
+		g_warning("cannot save the %s logger's position: %s", key, error->message);
+}
+
+/* The last lines of @path (at most OSQD_MONITOR_TAIL_BYTES of it). */
+static GPtrArray *
+monitor_file_tail(const gchar *path)
+{
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) split = NULL;
+	const gchar *start;
+
+	if (!g_file_get_contents(path, &contents, &len, NULL))
+		return lines;
+	start = len > OSQD_MONITOR_TAIL_BYTES ? contents + len - OSQD_MONITOR_TAIL_BYTES : contents;
+	split = g_strsplit(start, "\n", -1);
+	for (guint i = start == contents ? 0 : 1; split[i] != NULL; i++) {
+		if (split[i][0] != '\0')
+			g_ptr_array_add(lines, g_strdup(split[i]));
+	}
+	return lines;
+}
+
+/* After a crash between writing lines and saving the cursor: lines already at the end of the
+ * filesystem logger's files are not written again. */
+static void
+monitor_skip_written(OsqdMonitor *monitor, OsqdMonitorSink *sink)
+{
+	const gchar *dir = osqd_flags_get_string(monitor->flags, "logger_path");
+	g_autofree gchar *results = g_build_filename(dir, "osqd.results.log", NULL);
+	g_autofree gchar *snapshots = g_build_filename(dir, "osqd.snapshots.log", NULL);
+	g_autoptr(GPtrArray) result_tail = monitor_file_tail(results);
+	g_autoptr(GPtrArray) snapshot_tail = monitor_file_tail(snapshots);
+	GPtrArray *tails[2] = { result_tail, snapshot_tail };
+	g_autoptr(GPtrArray) pending = NULL;
+	guint position[2] = { G_MAXUINT, G_MAXUINT };
+
+	if (g_strcmp0(osqd_logger_get_name(sink->logger), "filesystem") != 0)
+		return;
+	pending = osqd_store_pending_logs(monitor->store, sink->cursor, OSQD_MONITOR_DRAIN_BATCH,
+	                                  NULL);
+	for (guint i = 0; pending != NULL && i < pending->len; i++) {
+		const OsqdStoreLog *log = pending->pdata[i];
+		guint which = log->kind == OSQD_STORE_LOG_SNAPSHOT ? 1 : 0;
+		GPtrArray *tail = tails[which];
+		if (log->kind == OSQD_STORE_LOG_STATUS)
+			break;
+		if (position[which] == G_MAXUINT) {
+			/* where this line sits in the file's tail, if it does */
+			guint found = G_MAXUINT;
+			for (guint t = 0; t < tail->len; t++) {
+				if (g_strcmp0(tail->pdata[t], log->line) == 0)
+					found = t;
+			}
+			if (found == G_MAXUINT)
+				break;
+			position[which] = found;
+		} else if (position[which] + 1 >= tail->len ||
+		           g_strcmp0(tail->pdata[++position[which]], log->line) != 0) {
+			break;
+		}
+		sink->cursor = log->id;
+	}
+	monitor_save_cursor(monitor, sink);
+}
+
+/* One pass: every logger writes what is pending after its cursor; lines all loggers passed go. */
+static void
+monitor_drain_once(OsqdMonitor *monitor)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->sinks_mutex);
+	gint64 lowest = G_MAXINT64;
+
+	for (guint s = 0; s < monitor->sinks->len; s++) {
+		OsqdMonitorSink *sink = monitor->sinks->pdata[s];
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GPtrArray) pending = osqd_store_pending_logs(
+		        monitor->store, sink->cursor, OSQD_MONITOR_DRAIN_BATCH, &error);
+		for (guint i = 0; pending != NULL && i < pending->len; i++) {
+			const OsqdStoreLog *log = pending->pdata[i];
+			gboolean ok =
+			        log->kind == OSQD_STORE_LOG_SNAPSHOT
+			                ? osqd_logger_log_snapshot(sink->logger, log->line, &error)
+			                : osqd_logger_log_result(sink->logger, log->line, &error);
+			if (!ok) {
+				g_warning("logger %s failed (the lines are kept and retried): %s",
+				          osqd_logger_get_name(sink->logger), error->message);
+				break;
+			}
+			sink->cursor = log->id;
+		}
+		if (pending != NULL && pending->len > 0)
+			monitor_save_cursor(monitor, sink);
+		lowest = MIN(lowest, sink->cursor);
+	}
+	if (lowest != G_MAXINT64 && lowest > 0)
+		(void)osqd_store_ack_logs(monitor->store, lowest, NULL);
+}
+
+static gpointer
+monitor_drain_thread(gpointer data)
+{
+	OsqdMonitor *monitor = data;
+
+	for (;;) {
+		gboolean stopping;
+		g_mutex_lock(&monitor->mutex);
+		if (!monitor->drain_wake && !monitor->drain_stopping)
+			(void)g_cond_wait_until(&monitor->drain_cond, &monitor->mutex,
+			                        g_get_monotonic_time() + G_USEC_PER_SEC);
+		monitor->drain_wake = FALSE;
+		stopping = monitor->drain_stopping;
+		g_mutex_unlock(&monitor->mutex);
+		monitor_drain_once(monitor);
+		if (stopping)
+			return NULL;
+	}
+}
+
+/* ---- life ---- */
+
+static GPtrArray *
+monitor_schedule_entries(OsqdConfig *config)
+{
+	GPtrArray *entries =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_schedule_entry_free);
+
+	for (guint i = 0; config != NULL && i < config->queries->len; i++) {
+		const OsqdScheduledQuery *query = config->queries->pdata[i];
+		OsqdScheduleEntry *entry;
+		if (!query->selected)
+			continue;
+		entry = osqd_schedule_entry_new(query->name, query->sql, query->interval);
+		entry->pack = g_strdup(query->pack);
+		entry->snapshot = query->snapshot;
+		entry->removed = query->removed;
+		entry->denylist = query->denylist;
+		g_ptr_array_add(entries, entry);
+	}
+	return entries;
+}
+
+/* Installs @config: options, host identifier, load decorators, the schedule. */
+static void
+monitor_install(OsqdMonitor *monitor, OsqdConfig *config)
+{
+	g_autoptr(GPtrArray) decorations = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(OsqdEngine) engine = osqd_engine_new(monitor->registry, NULL);
+	g_autofree gchar *host = NULL;
+
+	monitor_apply_options(monitor, config);
+	if (engine != NULL)
+		monitor_run_decorators(engine, config->decorators_load, decorations);
+	host = monitor_host_identifier(monitor);
+	g_mutex_lock(&monitor->mutex);
+	g_clear_pointer(&monitor->config, osqd_config_unref);
+	monitor->config = osqd_config_ref(config);
+	monitor->config_valid = TRUE;
+	g_ptr_array_unref(monitor->load_decorations);
+	monitor->load_decorations = g_ptr_array_ref(decorations);
+	g_free(monitor->host_identifier);
+	monitor->host_identifier = g_steal_pointer(&host);
+	monitor->log_options.event_type = osqd_flags_get_bool(monitor->flags, "logger_event_type");
+	monitor->log_options.snapshot_event_type =
+	        osqd_flags_get_bool(monitor->flags, "logger_snapshot_event_type");
+	monitor->log_options.numerics = osqd_flags_get_bool(monitor->flags, "logger_numerics");
+	monitor->log_options.decorations_top_level =
+	        osqd_flags_get_bool(monitor->flags, "decorations_top_level");
+	g_mutex_unlock(&monitor->mutex);
+	osqd_scheduler_set_schedule(monitor->scheduler, monitor_schedule_entries(config));
+}
+
+static void
+monitor_sink_free(gpointer data)
+{
+	OsqdMonitorSink *sink = data;
+
+	osqd_logger_free(sink->logger);
+	g_free(sink);
+}
+
+OsqdMonitor *
+osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *extensions,
+                 GError **error)
+{
+	g_autoptr(GError) config_error = NULL;
+	g_autoptr(OsqdConfig) config =
+	        osqd_monitor_load_config(flags, registry, extensions, &config_error);
+	g_autoptr(OsqdMonitor) monitor = NULL;
+	g_autoptr(GPtrArray) loggers = NULL;
+	OsqdLoggerOptions logger_options;
+	OsqdSchedulerConfig scheduler_config = { 0 };
+	g_autofree gchar *database_dir = NULL;
+	g_autofree gchar *logger_dir = NULL;
+
+	if (config == NULL) {
+		/* the default config file missing: nothing to monitor, quietly */
+		if (g_error_matches(config_error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND) &&
+		    g_strcmp0(osqd_flags_get_string(flags, "config_plugin"), "filesystem") == 0 &&
+		    !osqd_flags_lookup(flags, "config_path")->is_set) {
+			g_debug("%s", config_error->message);
+			return NULL;
+		}
+		g_propagate_error(error, g_steal_pointer(&config_error));
+		return NULL;
+	}
+	monitor = g_new0(OsqdMonitor, 1);
+	g_mutex_init(&monitor->mutex);
+	g_mutex_init(&monitor->sinks_mutex);
+	g_cond_init(&monitor->drain_cond);
+	monitor->flags = flags;
+	monitor->registry = osqd_registry_ref(registry);
+	monitor->extensions = extensions;
+	monitor->load_decorations = g_ptr_array_new_with_free_func(g_free);
+	monitor->sinks = g_ptr_array_new_with_free_func(monitor_sink_free);
+	osqd_log_options_init(&monitor->log_options);
+	/* options from the config first: they may set logger and schedule flags */
+	monitor_apply_options(monitor, config);
+
+	database_dir = g_path_get_dirname(osqd_flags_get_string(flags, "database_path"));
+	(void)g_mkdir_with_parents(database_dir, 0700);
+	monitor->store = osqd_store_open(osqd_flags_get_string(flags, "database_path"), error);
+	if (monitor->store == NULL)
+		return NULL;
+	monitor->instance_id = monitor_stored_uuid(monitor, "instance_uuid_v1");
+
+	osqd_logger_options_init(&logger_options);
+	logger_options.path = osqd_flags_get_string(flags, "logger_path");
+	logger_options.mode = osqd_flags_get_string(flags, "logger_mode");
+	logger_options.rotate = osqd_flags_get_bool(flags, "logger_rotate");
+	logger_options.rotate_size = osqd_flags_get_uint(flags, "logger_rotate_size");
+	logger_options.rotate_max_files =
+	        (guint)osqd_flags_get_uint(flags, "logger_rotate_max_files");
+	logger_dir = g_strdup(logger_options.path);
+	if (!osqd_flags_get_bool(flags, "disable_logging")) {
+		if (strstr(osqd_flags_get_string(flags, "logger_plugin"), "filesystem") != NULL)
+			(void)g_mkdir_with_parents(logger_dir, 0750);
+		loggers = osqd_logger_new_from_names(osqd_flags_get_string(flags, "logger_plugin"),
+		                                     &logger_options, error);
+		if (loggers == NULL)
+			return NULL;
+		for (guint i = 0; i < loggers->len; i++) {
+			OsqdMonitorSink *sink = g_new0(OsqdMonitorSink, 1);
+			sink->logger = loggers->pdata[i];
+			sink->cursor = monitor_load_cursor(monitor, sink->logger);
+			g_ptr_array_add(monitor->sinks, sink);
+		}
+		/* the sinks own the loggers now */
+		g_ptr_array_set_free_func(loggers, NULL);
+	}
+
+	scheduler_config.splay_percent =
+	        (guint)osqd_flags_get_uint(flags, "schedule_splay_percent");
+	scheduler_config.workers = (guint)MAX(osqd_flags_get_uint(flags, "schedule_workers"), 1);
+	scheduler_config.epoch = osqd_flags_get_uint(flags, "schedule_epoch");
+	scheduler_config.timeout_ms = (guint)osqd_flags_get_uint(flags, "query_timeout");
+	scheduler_config.max_pending = osqd_flags_get_uint(flags, "buffered_log_max");
+	scheduler_config.format = monitor_format_cb;
+	scheduler_config.format_data = monitor;
+	scheduler_config.ran = monitor_ran_cb;
+	scheduler_config.ran_data = monitor;
+	monitor->scheduler = osqd_scheduler_new(registry, monitor->store, &scheduler_config);
+	monitor_install(monitor, config);
+	return g_steal_pointer(&monitor);
+}
+
+void
+osqd_monitor_start(OsqdMonitor *monitor)
+{
+	g_autoptr(GPtrArray) schedule = NULL;
+
+	for (guint i = 0; i < monitor->sinks->len; i++)
+		monitor_skip_written(monitor, monitor->sinks->pdata[i]);
+	monitor->drain = g_thread_new("osqd-logs", monitor_drain_thread, monitor);
+	osqd_scheduler_start(monitor->scheduler);
+	schedule = osqd_monitor_list_schedule(monitor);
+	g_message("monitoring: %u scheduled queries, logging to %s", schedule->len,
+	          osqd_flags_get_bool(monitor->flags, "disable_logging")
+	                  ? "nothing (--disable_logging)"
+	                  : osqd_flags_get_string(monitor->flags, "logger_plugin"));
+}
+
+void
+osqd_monitor_reload(OsqdMonitor *monitor)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdConfig) config = osqd_monitor_load_config(monitor->flags, monitor->registry,
+	                                                        monitor->extensions, &error);
+	g_autofree gchar *old_hash = NULL;
+	g_autofree gchar *new_hash = NULL;
+
+	g_mutex_lock(&monitor->sinks_mutex);
+	for (guint i = 0; i < monitor->sinks->len; i++) {
+		OsqdMonitorSink *sink = monitor->sinks->pdata[i];
+		g_autoptr(GError) reopen_error = NULL;
+		if (!osqd_logger_reopen(sink->logger, &reopen_error))
+			g_warning("cannot reopen the %s logger: %s",
+			          osqd_logger_get_name(sink->logger), reopen_error->message);
+	}
+	g_mutex_unlock(&monitor->sinks_mutex);
+	if (config == NULL) {
+		g_mutex_lock(&monitor->mutex);
+		monitor->config_valid = FALSE;
+		g_mutex_unlock(&monitor->mutex);
+		g_warning("the new config is not valid, the last good one stays: %s",
+		          error->message);
+		return;
+	}
+	g_mutex_lock(&monitor->mutex);
+	old_hash = monitor->config != NULL ? osqd_config_hash(monitor->config) : NULL;
+	g_mutex_unlock(&monitor->mutex);
+	new_hash = osqd_config_hash(config);
+	if (g_strcmp0(old_hash, new_hash) == 0) {
+		g_mutex_lock(&monitor->mutex);
+		monitor->config_valid = TRUE;
+		g_mutex_unlock(&monitor->mutex);
+		return;
+	}
+	monitor_install(monitor, config);
+	g_message("config reloaded (%s)", new_hash);
+}
+
+void
+osqd_monitor_free(OsqdMonitor *monitor)
+{
+	if (monitor == NULL)
+		return;
+	/* no new runs; running ones finish and commit */
+	if (monitor->scheduler != NULL)
+		osqd_scheduler_free(monitor->scheduler);
+	if (monitor->drain != NULL) {
+		g_mutex_lock(&monitor->mutex);
+		monitor->drain_stopping = TRUE;
+		g_cond_broadcast(&monitor->drain_cond);
+		g_mutex_unlock(&monitor->mutex);
+		g_thread_join(monitor->drain);
+	}
+	if (monitor->sinks != NULL)
+		g_ptr_array_unref(monitor->sinks);
+	osqd_store_close(monitor->store);
+	g_clear_pointer(&monitor->config, osqd_config_unref);
+	if (monitor->load_decorations != NULL)
+		g_ptr_array_unref(monitor->load_decorations);
+	osqd_registry_unref(monitor->registry);
+	g_free(monitor->host_identifier);
+	g_free(monitor->instance_id);
+	g_cond_clear(&monitor->drain_cond);
+	g_mutex_clear(&monitor->sinks_mutex);
+	g_mutex_clear(&monitor->mutex);
+	g_free(monitor);
+}
+
+static GPrivate osqd_monitor_in_status;
+
+void
+osqd_monitor_log_status(OsqdMonitor *monitor, gint severity, const gchar *message)
+{
+	g_autoptr(OsqdStatusRecord) record = NULL;
+	g_autofree gchar *host = NULL;
+
+	/* a logger that fails logs a warning: not back into the loggers */
+	if (g_private_get(&osqd_monitor_in_status) != NULL || monitor->sinks == NULL)
+		return;
+	g_private_set(&osqd_monitor_in_status, GINT_TO_POINTER(1));
+	g_mutex_lock(&monitor->mutex);
+	host = g_strdup(monitor->host_identifier);
+	g_mutex_unlock(&monitor->mutex);
+	record = osqd_status_record_new((OsqdLogSeverity)severity, "osqd", 0, message,
+	                                g_get_real_time(), host);
+	g_mutex_lock(&monitor->sinks_mutex);
+	for (guint i = 0; i < monitor->sinks->len; i++) {
+		OsqdMonitorSink *sink = monitor->sinks->pdata[i];
+		(void)osqd_logger_log_status(sink->logger, record, NULL);
+	}
+	g_mutex_unlock(&monitor->sinks_mutex);
+	g_private_set(&osqd_monitor_in_status, NULL);
+}
+
+GPtrArray *
+osqd_monitor_list_schedule(OsqdMonitor *monitor)
+{
+	return osqd_scheduler_list(monitor->scheduler);
+}
+
+OsqdConfig *
+osqd_monitor_get_config(OsqdMonitor *monitor)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->mutex);
+
+	return monitor->config != NULL ? osqd_config_ref(monitor->config) : NULL;
+}
+
+gboolean
+osqd_monitor_config_valid(OsqdMonitor *monitor)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->mutex);
+
+	return monitor->config_valid;
+}
+
+gchar *
+osqd_monitor_get_instance_id(OsqdMonitor *monitor)
+{
+	return g_strdup(monitor->instance_id);
+}
