@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: Apache-2.0
+"""osqd as a monitor, end to end: a config's schedule runs, differential results and snapshots
+reach osqd.results.log and osqd.snapshots.log in osquery's formats, the osquery_* tables show
+the schedule, configs are checked (--config_check) and reloaded (SIGHUP) with the last good one
+kept, a restart continues the counters, and killing osqd -9 at random moments loses and repeats
+nothing."""
+
+import json
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+from conftest import OsqdProcess
+
+
+def write_config(path, text):
+    pathlib.Path(path).write_text(textwrap.dedent(text))
+
+
+def monitor_daemon(osqd_factory, config_text, *flags, wait=True):
+    daemon = osqd_factory(wait=False)
+    config = daemon.directory / "osq.conf"
+    write_config(config, config_text)
+    daemon.argv += [f"--config_path={config}", f"--database_path={daemon.directory / 'osq.db'}",
+                    f"--logger_path={daemon.directory / 'logs'}", *flags]
+    daemon.config = config
+    daemon.logs = daemon.directory / "logs"
+    return daemon.start() if wait else daemon
+
+
+def read_lines(path):
+    try:
+        return [json.loads(line) for line in pathlib.Path(path).read_text().splitlines()]
+    except FileNotFoundError:
+        return []
+
+
+def wait_for(predicate, timeout=15, message="timed out"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+def query(daemon, sql):
+    client = daemon.client()
+    try:
+        return client.query(sql)
+    finally:
+        client.transport.close()
+
+
+CLOCK = """\
+    {
+      // each run's unix_time differs from the last: one removed and one added line per run
+      "options": {"schedule_splay_percent": 0, "custom_note": "test"},
+      "schedule": {
+        "clock": {"query": "SELECT unix_time FROM time", "interval": 1},
+        "init": {"query": "SELECT pid, name FROM processes WHERE pid = 1", "interval": 1},
+        "snap": {"query": "SELECT 1 AS one, 'a' AS two", "interval": 1, "snapshot": true}
+      },
+      "packs": {
+        "inventory": {"queries": {"kernel": {"query": "SELECT version FROM kernel_info",
+                                             "interval": 3600}}}
+      },
+      "decorators": {"load": ["SELECT 'deco' AS tag"]}
+    }
+"""
+
+
+def test_schedule_to_logs(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, CLOCK)
+    results = daemon.logs / "osqd.results.log"
+    wait_for(lambda: sum(1 for r in read_lines(results) if r["name"] == "clock") >= 3,
+             message=daemon.log())
+    lines = read_lines(results)
+    clock = [r for r in lines if r["name"] == "clock"]
+    # first run: everything added with counter 0; then removed before added, counter + 1
+    assert clock[0]["action"] == "added" and clock[0]["counter"] == 0
+    assert [r["action"] for r in clock[1:3]] == ["removed", "added"]
+    assert clock[1]["counter"] == clock[2]["counter"] == 1
+    # a removed row carries the values it had when it was last seen
+    assert clock[1]["columns"] == clock[0]["columns"]
+    first = clock[0]
+    assert list(first) == ["name", "hostIdentifier", "calendarTime", "unixTime", "epoch",
+                           "counter", "numerics", "decorations", "columns", "action"]
+    assert first["decorations"] == {"tag": "deco"}
+    assert first["calendarTime"].endswith(" UTC") and first["numerics"] is False
+    # the unchanged query logged once
+    init = [r for r in lines if r["name"] == "init"]
+    assert len(init) == 1 and init[0]["columns"]["pid"] == "1"
+    snapshots = read_lines(daemon.logs / "osqd.snapshots.log")
+    assert snapshots[0]["snapshot"] == [{"one": "1", "two": "a"}]
+    assert snapshots[0]["action"] == "snapshot"
+
+    schedule = {r["name"]: r for r in query(daemon, "SELECT * FROM osquery_schedule").response}
+    assert set(schedule) == {"clock", "init", "snap", "pack_inventory_kernel"}
+    assert int(schedule["clock"]["executions"]) >= 2
+    assert schedule["pack_inventory_kernel"]["interval"] == "3600"
+    info = query(daemon, "SELECT config_hash, config_valid, instance_id FROM osquery_info")
+    assert info.response[0]["config_valid"] == "1"
+    assert len(info.response[0]["config_hash"]) == 64
+    packs = query(daemon, "SELECT name, active FROM osquery_packs").response
+    assert packs == [{"name": "inventory", "active": "1"}]
+    flags = query(daemon, "SELECT value FROM osquery_flags WHERE name = 'schedule_splay_percent'")
+    assert flags.response == [{"value": "0"}]  # set by the config's options
+    assert (daemon.logs / "osqd.INFO").exists()
+
+
+def test_log_formats(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, """\
+        {"options": {"schedule_splay_percent": 0},
+         "schedule": {"n": {"query": "SELECT 1 AS i, 1.5 AS d, 'x' AS t, NULL AS z",
+                            "interval": 1}}}
+        """, "--logger_event_type=false", "--logger_numerics=true",
+        "--decorations_top_level=true", "--host_identifier=specified",
+        "--specified_identifier=box-7")
+    results = daemon.logs / "osqd.results.log"
+    wait_for(lambda: read_lines(results), message=daemon.log())
+    line = read_lines(results)[0]
+    assert line["diffResults"] == {"removed": [], "added": [{"i": 1, "d": 1.5, "t": "x", "z": ""}]}
+    assert line["hostIdentifier"] == "box-7" and line["numerics"] is True
+
+
+def test_config_check(osqd_path, tmp_path):
+    def check(text):
+        config = tmp_path / "c.conf"
+        config.write_text(textwrap.dedent(text))
+        return subprocess.run([osqd_path, "--config_check", f"--config_path={config}"],
+                              capture_output=True, text=True, timeout=30)
+
+    good = check(CLOCK)
+    assert good.returncode == 0 and "config OK: 4 scheduled queries, 1 packs" in good.stdout
+    bad_json = check('{"schedule": {')
+    assert bad_json.returncode != 0 and "c.conf" in bad_json.stderr
+    unknown = check('{"schedul": {}}')
+    assert unknown.returncode != 0 and "schedul" in unknown.stderr
+    syntax = check('{"schedule": {"q": {"query": "SELEC 1", "interval": 10}}}')
+    assert syntax.returncode != 0 and "schedule.q" in syntax.stderr, syntax.stderr
+    zero = check('{"schedule": {"q": {"query": "SELECT 1", "interval": 0}}}')
+    assert zero.returncode != 0 and "interval" in zero.stderr
+    dump = subprocess.run([osqd_path, "--config_dump", f"--config_path={tmp_path / 'c.conf'}"],
+                          capture_output=True, text=True, timeout=30)
+    assert dump.returncode != 0  # the last one written is the bad one
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "osq.conf"
+    ok = subprocess.run([osqd_path, "--config_check", f"--config_path={example}"],
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_bad_config_keeps_the_daemon_and_the_last_good_one(osqd_factory):
+    broken = monitor_daemon(osqd_factory, '{"schedule": 3}')
+    assert query(broken, "SELECT 1 AS x").response == [{"x": "1"}]
+    assert "config:" in broken.log()
+
+    daemon = monitor_daemon(osqd_factory, CLOCK)
+    wait_for(lambda: query(daemon, "SELECT count(*) AS c FROM osquery_schedule")
+             .response == [{"c": "4"}])
+    write_config(daemon.config, '{"schedule": {"q": {"query": "SELECT nope FROM time"}}}')
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: "the last good one stays" in daemon.log(), message=daemon.log())
+    assert query(daemon, "SELECT config_valid FROM osquery_info").response == [
+        {"config_valid": "0"}]
+    assert query(daemon, "SELECT count(*) AS c FROM osquery_schedule").response == [{"c": "4"}]
+    write_config(daemon.config, """\
+        {"options": {"schedule_splay_percent": 0},
+         "schedule": {"only": {"query": "SELECT 2 AS two", "interval": 1}}}""")
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: query(daemon, "SELECT name FROM osquery_schedule").response == [
+        {"name": "only"}], message=daemon.log())
+    assert query(daemon, "SELECT config_valid FROM osquery_info").response == [
+        {"config_valid": "1"}]
+
+
+def test_restart_continues_counters(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, CLOCK)
+    results = daemon.logs / "osqd.results.log"
+    wait_for(lambda: sum(1 for r in read_lines(results) if r["name"] == "clock") >= 3)
+    daemon.stop()
+    before = read_lines(results)
+    daemon.start()
+    wait_for(lambda: len(read_lines(results)) > len(before) + 2)
+    daemon.stop()
+    after = read_lines(results)
+    init = [r for r in after if r["name"] == "init"]
+    assert len(init) == 1, "an unchanged query was logged again after a restart"
+    counters = [r["counter"] for r in after if r["name"] == "clock" and r["action"] == "added"]
+    assert counters == list(range(len(counters))), counters
+
+
+def test_kill_nine_loses_and_repeats_nothing(osqd_factory):
+    """Ten queries whose results change every run, one run a second each; osqd is killed -9 at
+    random moments and restarted until 200 runs are logged. Every query's counters must then run
+    0, 1, 2... with no gap and no repeat, each run's removed row being the previous run's added
+    row."""
+    names = [f"q{i}" for i in range(10)]
+    schedule = {n: {"query": f"SELECT unix_time, '{n}' AS q FROM time", "interval": 1}
+                for n in names}
+    daemon = monitor_daemon(osqd_factory, json.dumps(
+        {"options": {"schedule_splay_percent": 0}, "schedule": schedule}), wait=False)
+    results = daemon.logs / "osqd.results.log"
+    rng = random.Random(1234)
+    runs = 0
+    kills = 0
+    deadline = time.monotonic() + 240
+    while runs < 200:
+        assert time.monotonic() < deadline, f"only {runs} runs logged"
+        daemon.start()
+        time.sleep(rng.uniform(0.2, 2.5))
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(timeout=30)
+        kills += 1
+        for stale in (daemon.socket_path, daemon.pidfile):
+            if os.path.exists(stale):
+                os.unlink(stale)
+        runs = sum(1 for r in read_lines(results) if r["action"] == "added")
+    # one clean run at the end flushes what the last kill left pending
+    daemon.start()
+    time.sleep(1.5)
+    daemon.stop()
+    lines = read_lines(results)
+    for name in names:
+        added = [r for r in lines if r["name"] == name and r["action"] == "added"]
+        removed = [r for r in lines if r["name"] == name and r["action"] == "removed"]
+        counters = [r["counter"] for r in added]
+        assert counters == list(range(len(counters))), (name, counters)
+        assert [r["counter"] for r in removed] == list(range(1, len(added))), name
+        for earlier, later in zip(added, removed):
+            assert later["columns"] == earlier["columns"], (name, earlier, later)
+    assert kills >= 10
