@@ -67,6 +67,7 @@ struct _OsqdMonitor {
 	gchar *instance_id;
 	OsqdLogOptions log_options;
 	GMutex sinks_mutex; /* the loggers: written by the drain, reopened on reload */
+	gboolean failing;   /* a logger failed last pass (its warning is not repeated) */
 	GPtrArray *sinks;   /* OsqdMonitorSink */
 	GThread *drain;
 	GCond drain_cond;
@@ -375,6 +376,137 @@ monitor_ran_cb(const OsqdRunResult *result, gpointer user_data)
 	g_mutex_unlock(&monitor->mutex);
 }
 
+static GAsyncQueue *
+monitor_status_queue(void)
+{
+	static GAsyncQueue *queue;
+
+	/* one per process and never freed: a thread may log while a monitor goes away */
+	if (g_once_init_enter(&queue))
+		g_once_init_leave(&queue,
+		                  g_async_queue_new_full((GDestroyNotify)osqd_status_record_free));
+	return queue;
+}
+
+/* ---- loggers registered by extensions ---- */
+
+typedef struct {
+	OsqdLogger base;
+	OsqdLoggerVTable vtable; /* a copy per logger: it carries the plugin's name */
+	gchar *name;
+	OsqdExtensions *extensions;
+} OsqdExtensionLogger;
+
+static gboolean
+extension_logger_call(OsqdLogger *logger, const gchar *key, const gchar *value, const gchar *key2,
+                      const gchar *value2, GError **error)
+{
+	OsqdExtensionLogger *self = (OsqdExtensionLogger *)logger;
+	g_autoptr(GHashTable) request = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autofree gchar *message = NULL;
+	gint32 code = 1;
+
+	if (self->extensions == NULL) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_NOT_FOUND, "no extension logger %s",
+		            self->name);
+		return FALSE;
+	}
+	g_hash_table_insert(request, (gpointer)key, (gpointer)value);
+	if (key2 != NULL)
+		g_hash_table_insert(request, (gpointer)key2, (gpointer)value2);
+	if (!osqd_extensions_call(self->extensions, "logger", self->name, request, &rows, &code,
+	                          &message, error))
+		return FALSE;
+	if (code != 0) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_FAILED, "logger %s: %s", self->name,
+		            message != NULL ? message : "failed");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+extension_logger_result(OsqdLogger *logger, const gchar *line, GError **error)
+{
+	return extension_logger_call(logger, "string", line, "category", "event", error);
+}
+
+static gboolean
+extension_logger_snapshot(OsqdLogger *logger, const gchar *line, GError **error)
+{
+	return extension_logger_call(logger, "snapshot", line, NULL, NULL, error);
+}
+
+static gboolean
+extension_logger_status(OsqdLogger *logger, const OsqdStatusRecord *record, GError **error)
+{
+	g_autofree gchar *json = osqd_status_record_format_json(record);
+	g_autofree gchar *batch = g_strdup_printf("[%s]", json);
+
+	return extension_logger_call(logger, "status", "true", "log", batch, error);
+}
+
+static gboolean
+extension_logger_nothing(OsqdLogger *logger, GError **error)
+{
+	return TRUE;
+}
+
+static void
+extension_logger_free(OsqdLogger *logger)
+{
+	OsqdExtensionLogger *self = (OsqdExtensionLogger *)logger;
+
+	g_free(self->name);
+	g_free(self);
+}
+
+/* A logger plugin an extension registers (now or later): lines wait while it is not there. */
+static OsqdLogger *
+extension_logger_new(const gchar *name, OsqdExtensions *extensions)
+{
+	OsqdExtensionLogger *self = g_new0(OsqdExtensionLogger, 1);
+
+	self->name = g_strdup(name);
+	self->extensions = extensions;
+	self->vtable.name = self->name;
+	self->vtable.log_result = extension_logger_result;
+	self->vtable.log_snapshot = extension_logger_snapshot;
+	self->vtable.log_status = extension_logger_status;
+	self->vtable.reopen = extension_logger_nothing;
+	self->vtable.flush = extension_logger_nothing;
+	self->vtable.free = extension_logger_free;
+	self->base.vtable = &self->vtable;
+	return &self->base;
+}
+
+/* --logger_plugin's names: built-in loggers, and extension loggers for the rest. */
+static GPtrArray *
+monitor_new_loggers(const gchar *names, const OsqdLoggerOptions *options,
+                    OsqdExtensions *extensions, GError **error)
+{
+	static const gchar *const builtin[] = { "filesystem", "stdout", "syslog", NULL };
+	g_autoptr(GPtrArray) loggers =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_logger_free);
+	g_auto(GStrv) parts = g_strsplit(names, ",", -1);
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		const gchar *name = g_strstrip(parts[i]);
+		if (name[0] == '\0')
+			continue;
+		if (g_strv_contains(builtin, name)) {
+			g_autoptr(GPtrArray) one = osqd_logger_new_from_names(name, options, error);
+			if (one == NULL)
+				return NULL;
+			g_ptr_array_extend_and_steal(loggers, g_steal_pointer(&one));
+		} else {
+			g_ptr_array_add(loggers, extension_logger_new(name, extensions));
+		}
+	}
+	return g_steal_pointer(&loggers);
+}
+
 /* ---- the drain ---- */
 
 static gchar *
@@ -474,13 +606,24 @@ monitor_skip_written(OsqdMonitor *monitor, OsqdMonitorSink *sink)
 	monitor_save_cursor(monitor, sink);
 }
 
-/* One pass: every logger writes what is pending after its cursor; lines all loggers passed go. */
+/* One pass: queued status lines go to every logger; then every logger writes what is pending
+ * after its cursor; lines all loggers passed go. Nothing is logged while the loggers are locked
+ * (a warning would come back here as a status line): failures are reported after. */
 static void
 monitor_drain_once(OsqdMonitor *monitor)
 {
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->sinks_mutex);
+	g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
 	gint64 lowest = G_MAXINT64;
+	OsqdStatusRecord *record;
 
+	g_mutex_lock(&monitor->sinks_mutex);
+	while ((record = g_async_queue_try_pop(monitor_status_queue())) != NULL) {
+		for (guint s = 0; s < monitor->sinks->len; s++) {
+			OsqdMonitorSink *sink = monitor->sinks->pdata[s];
+			(void)osqd_logger_log_status(sink->logger, record, NULL);
+		}
+		osqd_status_record_free(record);
+	}
 	for (guint s = 0; s < monitor->sinks->len; s++) {
 		OsqdMonitorSink *sink = monitor->sinks->pdata[s];
 		g_autoptr(GError) error = NULL;
@@ -493,8 +636,12 @@ monitor_drain_once(OsqdMonitor *monitor)
 			                ? osqd_logger_log_snapshot(sink->logger, log->line, &error)
 			                : osqd_logger_log_result(sink->logger, log->line, &error);
 			if (!ok) {
-				g_warning("logger %s failed (the lines are kept and retried): %s",
-				          osqd_logger_get_name(sink->logger), error->message);
+				g_ptr_array_add(
+				        failures,
+				        g_strdup_printf("logger %s failed (its lines are kept and "
+				                        "retried): %s",
+				                        osqd_logger_get_name(sink->logger),
+				                        error->message));
 				break;
 			}
 			sink->cursor = log->id;
@@ -503,8 +650,17 @@ monitor_drain_once(OsqdMonitor *monitor)
 			monitor_save_cursor(monitor, sink);
 		lowest = MIN(lowest, sink->cursor);
 	}
+	g_mutex_unlock(&monitor->sinks_mutex);
 	if (lowest != G_MAXINT64 && lowest > 0)
 		(void)osqd_store_ack_logs(monitor->store, lowest, NULL);
+	/* say it when a logger starts failing, not every second while it does */
+	if (failures->len > 0 && !monitor->failing) {
+		for (guint i = 0; i < failures->len; i++)
+			g_warning("%s", (const gchar *)failures->pdata[i]);
+	} else if (failures->len == 0 && monitor->failing) {
+		g_message("every logger is writing again");
+	}
+	monitor->failing = failures->len > 0;
 }
 
 static gpointer
@@ -645,8 +801,8 @@ osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *exten
 	if (!osqd_flags_get_bool(flags, "disable_logging")) {
 		if (strstr(osqd_flags_get_string(flags, "logger_plugin"), "filesystem") != NULL)
 			(void)g_mkdir_with_parents(logger_dir, 0750);
-		loggers = osqd_logger_new_from_names(osqd_flags_get_string(flags, "logger_plugin"),
-		                                     &logger_options, error);
+		loggers = monitor_new_loggers(osqd_flags_get_string(flags, "logger_plugin"),
+		                              &logger_options, extensions, error);
 		if (loggers == NULL)
 			return NULL;
 		for (guint i = 0; i < loggers->len; i++) {
@@ -699,15 +855,21 @@ osqd_monitor_reload(OsqdMonitor *monitor)
 	g_autofree gchar *old_hash = NULL;
 	g_autofree gchar *new_hash = NULL;
 
+	g_autoptr(GPtrArray) failures = g_ptr_array_new_with_free_func(g_free);
+
 	g_mutex_lock(&monitor->sinks_mutex);
 	for (guint i = 0; i < monitor->sinks->len; i++) {
 		OsqdMonitorSink *sink = monitor->sinks->pdata[i];
 		g_autoptr(GError) reopen_error = NULL;
 		if (!osqd_logger_reopen(sink->logger, &reopen_error))
-			g_warning("cannot reopen the %s logger: %s",
-			          osqd_logger_get_name(sink->logger), reopen_error->message);
+			g_ptr_array_add(failures,
+			                g_strdup_printf("cannot reopen the %s logger: %s",
+			                                osqd_logger_get_name(sink->logger),
+			                                reopen_error->message));
 	}
 	g_mutex_unlock(&monitor->sinks_mutex);
+	for (guint i = 0; i < failures->len; i++)
+		g_warning("%s", (const gchar *)failures->pdata[i]);
 	if (config == NULL) {
 		g_mutex_lock(&monitor->mutex);
 		monitor->config_valid = FALSE;
@@ -760,30 +922,18 @@ osqd_monitor_free(OsqdMonitor *monitor)
 	g_free(monitor);
 }
 
-static GPrivate osqd_monitor_in_status;
-
+/* Any thread, any lock held: the line is queued for the drain thread, which writes it within
+ * a second. Bounded: past 10,000 waiting lines new ones are counted and dropped. */
 void
-osqd_monitor_log_status(OsqdMonitor *monitor, gint severity, const gchar *message)
+osqd_monitor_log_status(gint severity, const gchar *message)
 {
-	g_autoptr(OsqdStatusRecord) record = NULL;
-	g_autofree gchar *host = NULL;
+	GAsyncQueue *queue = monitor_status_queue();
 
-	/* a logger that fails logs a warning: not back into the loggers */
-	if (g_private_get(&osqd_monitor_in_status) != NULL || monitor->sinks == NULL)
+	if (g_async_queue_length(queue) >= 10000)
 		return;
-	g_private_set(&osqd_monitor_in_status, GINT_TO_POINTER(1));
-	g_mutex_lock(&monitor->mutex);
-	host = g_strdup(monitor->host_identifier);
-	g_mutex_unlock(&monitor->mutex);
-	record = osqd_status_record_new((OsqdLogSeverity)severity, "osqd", 0, message,
-	                                g_get_real_time(), host);
-	g_mutex_lock(&monitor->sinks_mutex);
-	for (guint i = 0; i < monitor->sinks->len; i++) {
-		OsqdMonitorSink *sink = monitor->sinks->pdata[i];
-		(void)osqd_logger_log_status(sink->logger, record, NULL);
-	}
-	g_mutex_unlock(&monitor->sinks_mutex);
-	g_private_set(&osqd_monitor_in_status, NULL);
+	g_async_queue_push(queue,
+	                   osqd_status_record_new((OsqdLogSeverity)severity, "osqd", 0, message,
+	                                          g_get_real_time(), g_get_host_name()));
 }
 
 GPtrArray *

@@ -47,8 +47,9 @@ OsqdConfig *osqd_monitor_get_config(OsqdMonitor *monitor);
 gboolean osqd_monitor_config_valid(OsqdMonitor *monitor);
 gchar *osqd_monitor_get_instance_id(OsqdMonitor *monitor);
 
-/* A status line (severity 0 info .. 3 fatal) to every logger's status log. */
-void osqd_monitor_log_status(OsqdMonitor *monitor, gint severity, const gchar *message);
+/* A status line (severity 0 info .. 3 fatal) for every logger's status log. Any thread, any
+ * lock held: it is queued, and the running monitor's drain writes it within a second. */
+void osqd_monitor_log_status(gint severity, const gchar *message);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdMonitor, osqd_monitor_free)
 

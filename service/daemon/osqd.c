@@ -67,8 +67,7 @@ osqd_log_writer_cb(GLogLevelFlags level, const GLogField *fields, gsize n_fields
 			if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
 				message = fields[i].value;
 		}
-		osqd_monitor_log_status(osqd_status_monitor,
-		                        (level & G_LOG_LEVEL_WARNING) != 0    ? 1
+		osqd_monitor_log_status((level & G_LOG_LEVEL_WARNING) != 0    ? 1
 		                        : (level & G_LOG_LEVEL_CRITICAL) != 0 ? 2
 		                        : (level & G_LOG_LEVEL_ERROR) != 0    ? 3
 		                                                              : 0,

@@ -234,3 +234,57 @@ def test_kill_nine_loses_and_repeats_nothing(osqd_factory):
         for earlier, later in zip(added, removed):
             assert later["columns"] == earlier["columns"], (name, earlier, later)
     assert kills >= 10
+
+
+LOGGER_EXTENSION = textwrap.dedent("""
+    import sys
+    import osq
+
+    OUT = sys.argv.pop(sys.argv.index("--out") + 1)
+    sys.argv.remove("--out")
+
+    @osq.register_plugin
+    class Lines(osq.LoggerPlugin):
+        def name(self):
+            return "ext_lines"
+
+        def log_string(self, value):
+            with open(OUT, "a") as f:
+                f.write(value + "\\n")
+
+        def log_snapshot(self, value):
+            with open(OUT, "a") as f:
+                f.write("snapshot " + value + "\\n")
+
+    osq.start_extension(name="ext_lines", version="1")
+""")
+
+
+def test_extension_logger(osqd_factory, tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[2]
+    from conftest import THRIFT_PY
+    daemon = monitor_daemon(osqd_factory, CLOCK, "--logger_plugin=filesystem,ext_lines",
+                            "--extensions_interval=0.5")
+    script = tmp_path / "ext_logger.py"
+    script.write_text(LOGGER_EXTENSION)
+    out = tmp_path / "lines.txt"
+    env = dict(os.environ, PYTHONPATH=str(root / "clients" / "python"),
+               OSQ_THRIFT_PY=str(THRIFT_PY))
+    extension = subprocess.Popen(["/usr/bin/python3", str(script), "--socket", daemon.socket_path,
+                                  "--interval", "0.5", "--out", str(out)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # lines made before the extension registered wait for it, then arrive in order
+        wait_for(lambda: out.exists() and len(out.read_text().splitlines()) >= 4,
+                 message=daemon.log())
+        got = out.read_text().splitlines()
+        results = [json.loads(line) for line in got if not line.startswith("snapshot ")]
+        assert results[0]["name"] in ("clock", "init") and results[0]["counter"] == 0
+        assert any(line.startswith("snapshot ") for line in got)
+        # the filesystem logger got the same result lines
+        files = [json.dumps(r, separators=(",", ":")) for r in read_lines(daemon.logs /
+                                                                         "osqd.results.log")]
+        assert [json.dumps(r, separators=(",", ":")) for r in results][:2] == files[:2]
+    finally:
+        extension.kill()
+        extension.communicate(timeout=10)
