@@ -49,6 +49,8 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Path of the daemon's database (kept for the scheduler and event store)" },
 	{ "decorations_top_level", OSQD_FLAG_BOOL, "false",
 	  "Write decorations as top-level keys of each log line instead of under \"decorations\"" },
+	{ "denylist_duration", OSQD_FLAG_UINT32, "86400",
+	  "Seconds a scheduled query over its budget is not run (0: never denylist)" },
 	{ "disable_extensions", OSQD_FLAG_BOOL, "false",
 	  "Turn the extension API off: registerExtension is refused" },
 	{ "disable_logging", OSQD_FLAG_BOOL, "false", "Write no result logs" },
@@ -117,6 +119,15 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Interval of a scheduled query that gives none, in seconds" },
 	{ "schedule_epoch", OSQD_FLAG_UINT64, "0",
 	  "Epoch written in result logs; changing it starts every query's results afresh" },
+	{ "schedule_max_cpu_time", OSQD_FLAG_UINT32, "30000",
+	  "CPU time one scheduled run may use, in ms, before it is stopped and denylisted "
+	  "(0: no limit)" },
+	{ "schedule_max_memory", OSQD_FLAG_UINT32, "200",
+	  "Result one scheduled run may hold, in MiB, before it is stopped and denylisted "
+	  "(0: no limit)" },
+	{ "schedule_max_wall_time", OSQD_FLAG_UINT32, "60000",
+	  "Wall time one scheduled run may take, in ms, before it is stopped and denylisted "
+	  "(0: no limit)" },
 	{ "schedule_splay_percent", OSQD_FLAG_UINT32, "10",
 	  "Spread of each query's interval, in percent, so queries do not all run together" },
 	{ "schedule_workers", OSQD_FLAG_UINT32, "2",

@@ -819,7 +819,11 @@ osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *exten
 	        (guint)osqd_flags_get_uint(flags, "schedule_splay_percent");
 	scheduler_config.workers = (guint)MAX(osqd_flags_get_uint(flags, "schedule_workers"), 1);
 	scheduler_config.epoch = osqd_flags_get_uint(flags, "schedule_epoch");
-	scheduler_config.timeout_ms = (guint)osqd_flags_get_uint(flags, "query_timeout");
+	scheduler_config.timeout_ms = (guint)osqd_flags_get_uint(flags, "schedule_max_wall_time");
+	scheduler_config.cpu_limit_ms = (guint)osqd_flags_get_uint(flags, "schedule_max_cpu_time");
+	scheduler_config.max_output =
+	        osqd_flags_get_uint(flags, "schedule_max_memory") * 1024 * 1024;
+	scheduler_config.denylist_s = (guint)osqd_flags_get_uint(flags, "denylist_duration");
 	scheduler_config.max_pending = osqd_flags_get_uint(flags, "buffered_log_max");
 	scheduler_config.format = monitor_format_cb;
 	scheduler_config.format_data = monitor;

@@ -14,6 +14,7 @@ struct _OsqdEngine {
 	OsqdRegistry *registry;
 	gchar *root;
 	guint timeout_ms;
+	guint cpu_limit_ms; /* 0: none */
 	OsqdQueryControl control;
 	OsqdEngineTraceFunc trace_func;
 	gpointer trace_data;

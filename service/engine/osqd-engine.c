@@ -270,6 +270,12 @@ osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms)
 }
 
 void
+osqd_engine_set_cpu_limit(OsqdEngine *engine, guint cpu_limit_ms)
+{
+	engine->cpu_limit_ms = cpu_limit_ms;
+}
+
+void
 osqd_engine_set_trace(OsqdEngine *engine, OsqdEngineTraceFunc func, gpointer user_data)
 {
 	engine->trace_func = func;
@@ -313,6 +319,10 @@ engine_begin(OsqdEngine *engine)
 	engine->control.deadline =
 	        engine->timeout_ms > 0 ? g_get_monotonic_time() + (gint64)engine->timeout_ms * 1000
 	                               : 0;
+	engine->control.cpu_limit_us = (gint64)engine->cpu_limit_ms * 1000;
+	engine->control.cpu_checks = 0;
+	if (engine->cpu_limit_ms > 0)
+		engine->control.cpu_start_us = osqd_query_control_thread_cpu_us();
 	g_clear_error(&engine->generator_error);
 }
 

@@ -47,6 +47,10 @@ void osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, 
 sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
 OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
 
+/* A CPU-time budget for each statement prepared from now on (0: none): past it the statement
+ * fails with OSQ_ERROR_LIMIT. Measured on the thread that steps it. */
+void osqd_engine_set_cpu_limit(OsqdEngine *engine, guint cpu_limit_ms);
+
 /* Prepares the first statement of @sql (NULL with no error when @sql holds only blanks or
  * comments); @tail is set to the rest, also when the statement fails to prepare (NULL when
  * nothing could be parsed). Starts the statement's deadline and clears the cancel

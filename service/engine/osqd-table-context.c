@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include "osqd-table-private.h"
 
 #include <errno.h>
@@ -208,7 +210,25 @@ osqd_query_control_check(OsqdQueryControl *control, GError **error)
 		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_TIMED_OUT, "query timed out");
 		return FALSE;
 	}
+	if (control->cpu_limit_us > 0 && (++control->cpu_checks & 15) == 0 &&
+	    osqd_query_control_thread_cpu_us() - control->cpu_start_us > control->cpu_limit_us) {
+		g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+		            "query used more than %" G_GINT64_FORMAT " ms of CPU time",
+		            control->cpu_limit_us / 1000);
+		return FALSE;
+	}
 	return TRUE;
+}
+
+gint64
+osqd_query_control_thread_cpu_us(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_THREAD, &usage) != 0)
+		return 0;
+	return ((gint64)usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC +
+	       usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
 gboolean

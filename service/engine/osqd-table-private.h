@@ -14,7 +14,14 @@ G_BEGIN_DECLS
 typedef struct {
 	gint cancelled;  /* atomic */
 	gint64 deadline; /* g_get_monotonic_time() microseconds; 0 = none */
+	/* a CPU-time budget, checked on the thread running the statement (0: none) */
+	gint64 cpu_limit_us;
+	gint64 cpu_start_us; /* that thread's CPU time when the statement began */
+	guint cpu_checks;    /* the clock is read on every 16th check only */
 } OsqdQueryControl;
+
+/* This thread's CPU time (user + system) in microseconds. */
+gint64 osqd_query_control_thread_cpu_us(void);
 
 struct _OsqdTableContext {
 	const OsqdTable *table;

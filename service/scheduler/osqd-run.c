@@ -85,7 +85,7 @@ run_take_cell(OsqdCell *cell, sqlite3_stmt *stmt, gint column, gsize *size)
 }
 
 static OsqdResultSet *
-run_collect(OsqdEngine *engine, const gchar *sql, gsize *size, GError **error)
+run_collect(OsqdEngine *engine, const gchar *sql, guint64 max_output, gsize *size, GError **error)
 {
 	g_autoptr(OsqdResultSet) kept = NULL;
 	const gchar *rest = sql;
@@ -112,6 +112,14 @@ run_collect(OsqdEngine *engine, const gchar *sql, gsize *size, GError **error)
 			OsqdCell *cells = osqd_result_set_add_row(set);
 			for (gint i = 0; i < n; i++)
 				run_take_cell(&cells[i], stmt, i, size);
+			if (max_output > 0 && *size > max_output) {
+				g_set_error(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
+				            "the result is larger than %" G_GUINT64_FORMAT
+				            " bytes (the memory budget)",
+				            max_output);
+				rc = -1;
+				break;
+			}
 		}
 		(void)sqlite3_finalize(stmt);
 		if (rc < 0)
@@ -134,7 +142,7 @@ osqd_run_collect(OsqdEngine *engine, const gchar *sql, GError **error)
 {
 	gsize size = 0;
 
-	return run_collect(engine, sql, &size, error);
+	return run_collect(engine, sql, 0, &size, error);
 }
 
 /* The stored state of @name: its rows, SQL, epoch and counter (rows NULL when never run). */
@@ -174,7 +182,9 @@ osqd_run_query(OsqdEngine *engine, OsqdStore *store, const OsqdRunQuery *query,
 	result->unix_time = g_get_real_time() / G_USEC_PER_SEC;
 	run_thread_cpu(&user, &system);
 	osqd_engine_set_timeout(engine, params->timeout_ms);
-	result->current = run_collect(engine, query->sql, &result->output_size, error);
+	osqd_engine_set_cpu_limit(engine, params->cpu_limit_ms);
+	result->current =
+	        run_collect(engine, query->sql, params->max_output, &result->output_size, error);
 	result->wall_us = g_get_monotonic_time() - start;
 	run_thread_cpu(&result->user_us, &result->system_us);
 	result->user_us -= user;

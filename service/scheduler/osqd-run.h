@@ -53,6 +53,8 @@ typedef GPtrArray *(*OsqdRunFormatFunc)(const OsqdRunResult *result, gpointer us
 typedef struct {
 	guint64 epoch;
 	guint timeout_ms;    /* the query's wall-time budget; 0: none */
+	guint cpu_limit_ms;  /* its CPU-time budget; 0: none */
+	guint64 max_output;  /* its memory budget: bytes of result held; 0: none */
 	guint64 max_pending; /* --buffered_log_max */
 	OsqdRunFormatFunc format;
 	gpointer format_data;

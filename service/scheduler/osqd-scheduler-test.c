@@ -124,12 +124,102 @@ test_schedule_runs(void **state)
 	remove_store(dir, path);
 }
 
+/* burns CPU until the engine stops it */
+static gboolean
+burn_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **error)
+{
+	volatile guint64 x = 0;
+
+	for (;;) {
+		for (guint i = 0; i < 100000; i++)
+			x += i;
+		if (!osqd_table_context_check(ctx, error))
+			return FALSE;
+	}
+}
+
+static const OsqdColumn burn_columns[] = { { "x", OSQD_COLUMN_TYPE_BIGINT, 0, "X." } };
+static const OsqdTable burn_table = { "test_burn", "Burns CPU.",  burn_columns, 1,
+	                              0,           burn_generate, NULL };
+
+static void
+test_budgets_and_denylist(void **state)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("osqd-budget-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "osqd.db", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdRegistry) registry = osqd_registry_new_builtin();
+	OsqdStore *store = osqd_store_open(path, &error);
+	OsqdSchedulerConfig config = { .splay_percent = 0,
+		                       .workers = 1,
+		                       .format = format_cb,
+		                       .cpu_limit_ms = 100,
+		                       .max_output = 1000,
+		                       .denylist_s = 3600 };
+	OsqdScheduler *scheduler;
+	GPtrArray *entries =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_schedule_entry_free);
+	OsqdScheduleEntry *exempt;
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GBytes) stored = NULL;
+	gint64 start;
+
+	assert_true(osqd_registry_add(registry, &burn_table, &error));
+	scheduler = osqd_scheduler_new(registry, store, &config);
+	g_ptr_array_add(entries, osqd_schedule_entry_new("burn", "SELECT * FROM test_burn", 60));
+	g_ptr_array_add(entries,
+	                osqd_schedule_entry_new("big",
+	                                        "SELECT printf('%0100d', unix_time) FROM time, "
+	                                        "(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL "
+	                                        "SELECT n + 1 FROM c LIMIT 50) SELECT n FROM c)",
+	                                        60));
+	exempt = osqd_schedule_entry_new("exempt", "SELECT * FROM test_burn", 60);
+	exempt->denylist = FALSE;
+	g_ptr_array_add(entries, exempt);
+	osqd_scheduler_set_schedule(scheduler, entries);
+
+	/* over the CPU budget: stopped soon, denylisted, remembered in the store */
+	start = g_get_monotonic_time();
+	assert_false(osqd_scheduler_run_now(scheduler, "burn", &error));
+	assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_LIMIT));
+	assert_non_null(strstr(error->message, "ms of CPU time"));
+	assert_true(g_get_monotonic_time() - start < 5 * G_USEC_PER_SEC);
+	g_clear_error(&error);
+	/* over the memory budget */
+	assert_false(osqd_scheduler_run_now(scheduler, "big", &error));
+	assert_non_null(strstr(error->message, "memory budget"));
+	g_clear_error(&error);
+	/* "denylist": false stops the run but keeps the query scheduled */
+	assert_false(osqd_scheduler_run_now(scheduler, "exempt", &error));
+	g_clear_error(&error);
+	list = osqd_scheduler_list(scheduler);
+	assert_true(find_stats(list, "burn")->denylisted);
+	assert_true(find_stats(list, "big")->denylisted);
+	assert_false(find_stats(list, "exempt")->denylisted);
+	assert_true(osqd_store_get(store, "denylist", "burn", &stored, &error));
+	assert_non_null(stored);
+
+	/* a new scheduler (a restart) still has it denylisted */
+	osqd_scheduler_free(scheduler);
+	scheduler = osqd_scheduler_new(registry, store, &config);
+	entries = g_ptr_array_new_with_free_func((GDestroyNotify)osqd_schedule_entry_free);
+	g_ptr_array_add(entries, osqd_schedule_entry_new("burn", "SELECT * FROM test_burn", 60));
+	osqd_scheduler_set_schedule(scheduler, entries);
+	g_clear_pointer(&list, g_ptr_array_unref);
+	list = osqd_scheduler_list(scheduler);
+	assert_true(find_stats(list, "burn")->denylisted);
+	osqd_scheduler_free(scheduler);
+	osqd_store_close(store);
+	remove_store(dir, path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_splay),
 		cmocka_unit_test(test_schedule_runs),
+		cmocka_unit_test(test_budgets_and_denylist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

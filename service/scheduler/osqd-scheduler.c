@@ -9,6 +9,8 @@
 
 #include "osqd-scheduler.h"
 
+#include <string.h>
+
 #include "osq-error.h"
 #include "osq-store.pb-c.h"
 
@@ -16,6 +18,7 @@ typedef struct {
 	OsqdScheduleEntry *entry;
 	guint splayed;
 	gboolean running;
+	gint64 denylisted_until; /* unix time; 0: not denylisted */
 	OsqdScheduleStats stats;
 } OsqdScheduled;
 
@@ -148,6 +151,29 @@ scheduler_splay_for(OsqdScheduler *scheduler, const OsqdScheduleEntry *entry)
 	return splayed;
 }
 
+/* ---- denylist (domain "denylist": query name -> expiry, unix seconds as text) ---- */
+
+static void
+scheduler_store_denylist(OsqdScheduler *scheduler, const gchar *name, gint64 until)
+{
+	g_autofree gchar *text = until > 0 ? g_strdup_printf("%" G_GINT64_FORMAT, until) : NULL;
+	g_autoptr(GBytes) bytes = text != NULL ? g_bytes_new(text, strlen(text)) : NULL;
+
+	(void)osqd_store_put(scheduler->store, "denylist", name, bytes, NULL);
+}
+
+static gint64
+scheduler_load_denylist(OsqdScheduler *scheduler, const gchar *name)
+{
+	g_autoptr(GBytes) bytes = NULL;
+	g_autofree gchar *text = NULL;
+
+	if (!osqd_store_get(scheduler->store, "denylist", name, &bytes, NULL) || bytes == NULL)
+		return 0;
+	text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	return g_ascii_strtoll(text, NULL, 10);
+}
+
 /* ---- runs ---- */
 
 static OsqdEngine *
@@ -173,12 +199,24 @@ scheduler_run(OsqdScheduler *scheduler, OsqdEngine *engine, const OsqdScheduleEn
 	OsqdRunParams params = {
 		.epoch = scheduler->config.epoch,
 		.timeout_ms = scheduler->config.timeout_ms,
+		.cpu_limit_ms = scheduler->config.cpu_limit_ms,
+		.max_output = scheduler->config.max_output,
 		.max_pending = scheduler->config.max_pending,
 		.format = scheduler->config.format,
 		.format_data = scheduler->config.format_data,
 	};
 	gboolean ok = osqd_run_query(engine, scheduler->store, &query, &params, &result, error);
+	gboolean over_budget = !ok && (g_error_matches(*error, OSQ_ERROR, OSQ_ERROR_TIMED_OUT) ||
+	                               g_error_matches(*error, OSQ_ERROR, OSQ_ERROR_LIMIT));
+	gint64 until = 0;
 	OsqdScheduled *scheduled;
+
+	if (over_budget && entry->denylist && scheduler->config.denylist_s > 0) {
+		until = g_get_real_time() / G_USEC_PER_SEC + scheduler->config.denylist_s;
+		scheduler_store_denylist(scheduler, entry->name, until);
+		g_warning("scheduled query %s is denylisted for %u s: %s", entry->name,
+		          scheduler->config.denylist_s, (*error)->message);
+	}
 
 	g_mutex_lock(&scheduler->mutex);
 	scheduled = g_hash_table_lookup(scheduler->queries, entry->name);
@@ -196,6 +234,10 @@ scheduler_run(OsqdScheduler *scheduler, OsqdEngine *engine, const OsqdScheduleEn
 			stats->system_time_ms += stats->last_system_time_ms;
 			stats->total_memory += stats->last_memory;
 			stats->output_size += result->output_size;
+		}
+		if (until > 0) {
+			scheduled->denylisted_until = until;
+			scheduled->stats.denylisted = TRUE;
 		}
 		if (!ok) {
 			scheduled->stats.failures++;
@@ -266,10 +308,16 @@ scheduler_tick_thread(gpointer data)
 	while (!scheduler->stopping) {
 		GHashTableIter iter;
 		gpointer value;
+		gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 		g_hash_table_iter_init(&iter, scheduler->queries);
 		while (g_hash_table_iter_next(&iter, NULL, &value)) {
 			OsqdScheduled *scheduled = value;
-			if (scheduled->running || counter % scheduled->splayed != 0)
+			if (scheduled->denylisted_until > 0 && now >= scheduled->denylisted_until) {
+				scheduled->denylisted_until = 0;
+				scheduled->stats.denylisted = FALSE;
+			}
+			if (scheduled->running || scheduled->denylisted_until > 0 ||
+			    counter % scheduled->splayed != 0)
 				continue;
 			scheduled->running = TRUE;
 			(void)g_thread_pool_push(scheduler->pool, entry_copy(scheduled->entry),
@@ -332,9 +380,17 @@ osqd_scheduler_set_schedule(OsqdScheduler *scheduler, GPtrArray *entries)
 
 	/* splays come from the store first, outside the lock */
 	g_autoptr(GArray) splays = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) denylist = g_array_new(FALSE, FALSE, sizeof(gint64));
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	for (guint i = 0; i < entries->len; i++) {
-		guint splayed = scheduler_splay_for(scheduler, entries->pdata[i]);
+		OsqdScheduleEntry *entry = entries->pdata[i];
+		guint splayed = scheduler_splay_for(scheduler, entry);
+		gint64 until =
+		        entry->denylist ? scheduler_load_denylist(scheduler, entry->name) : 0;
+		if (until > 0 && until <= now)
+			until = 0;
 		g_array_append_val(splays, splayed);
+		g_array_append_val(denylist, until);
 	}
 	g_mutex_lock(&scheduler->mutex);
 	for (guint i = 0; i < entries->len; i++) {
@@ -343,6 +399,7 @@ osqd_scheduler_set_schedule(OsqdScheduler *scheduler, GPtrArray *entries)
 		OsqdScheduled *scheduled = g_new0(OsqdScheduled, 1);
 		scheduled->entry = entry_copy(entry);
 		scheduled->splayed = g_array_index(splays, guint, i);
+		scheduled->denylisted_until = g_array_index(denylist, gint64, i);
 		scheduled->stats.name = scheduled->entry->name;
 		if (old != NULL) {
 			/* statistics and the running mark carry over */
@@ -351,6 +408,7 @@ osqd_scheduler_set_schedule(OsqdScheduler *scheduler, GPtrArray *entries)
 			scheduled->stats.name = scheduled->entry->name;
 			old->stats.last_error = NULL;
 		}
+		scheduled->stats.denylisted = scheduled->denylisted_until > 0;
 		g_hash_table_replace(next, scheduled->entry->name, scheduled);
 	}
 	g_hash_table_unref(scheduler->queries);

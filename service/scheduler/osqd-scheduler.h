@@ -60,6 +60,9 @@ typedef struct {
 	guint workers;       /* threads running queries */
 	guint64 epoch;       /* --schedule_epoch */
 	guint timeout_ms;    /* wall-time budget of one run */
+	guint cpu_limit_ms;  /* CPU-time budget of one run (0: none) */
+	guint64 max_output;  /* memory budget: bytes of result one run may hold (0: none) */
+	guint denylist_s;    /* how long a query over budget is not run (0: never denylist) */
 	guint64 max_pending; /* --buffered_log_max */
 	OsqdRunFormatFunc format;
 	gpointer format_data;
