@@ -254,20 +254,26 @@ store_pack_log(const OsqdStoreLog *log)
 	return g_bytes_new_take(data, size);
 }
 
+/* Queues @logs with one prepared statement (a run may bring tens of thousands of lines). */
 static gboolean
-store_queue_log_locked(OsqdStore *store, const OsqdStoreLog *log, GError **error)
+store_queue_logs_locked(OsqdStore *store, GPtrArray *logs, GError **error)
 {
-	g_autoptr(GBytes) bytes = store_pack_log(log);
 	sqlite3_stmt *stmt = NULL;
-	gsize len = 0;
-	gconstpointer data = g_bytes_get_data(bytes, &len);
-	gint rc;
+	gint rc = SQLITE_DONE;
 
+	if (logs == NULL || logs->len == 0)
+		return TRUE;
 	if (sqlite3_prepare_v2(store->db, "INSERT INTO logs(value) VALUES(?)", -1, &stmt, NULL) !=
 	    SQLITE_OK)
 		return store_error(store, SQLITE_ERROR, "queue a log line", error);
-	(void)sqlite3_bind_blob64(stmt, 1, len > 0 ? data : "", len, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
+	for (guint i = 0; i < logs->len && rc == SQLITE_DONE; i++) {
+		g_autoptr(GBytes) bytes = store_pack_log(logs->pdata[i]);
+		gsize len = 0;
+		gconstpointer data = g_bytes_get_data(bytes, &len);
+		(void)sqlite3_bind_blob64(stmt, 1, len > 0 ? data : "", len, SQLITE_STATIC);
+		rc = sqlite3_step(stmt);
+		(void)sqlite3_reset(stmt);
+	}
 	(void)sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE || store_error(store, rc, "queue a log line", error);
 }
@@ -319,8 +325,8 @@ osqd_store_commit_run(OsqdStore *store, const gchar *query, GBytes *state, GPtrA
 		return FALSE;
 	if (state != NULL)
 		ok = store_put_locked(store, "queries", query, state, error);
-	for (guint i = 0; ok && logs != NULL && i < logs->len; i++)
-		ok = store_queue_log_locked(store, logs->pdata[i], error);
+	if (ok)
+		ok = store_queue_logs_locked(store, logs, error);
 	if (ok)
 		ok = store_trim_logs_locked(store, max_pending, dropped, error);
 	if (ok)
