@@ -32,7 +32,7 @@ QUERIES = [
     "SELECT name, size, used_by FROM kernel_modules",
     "SELECT name, version FROM deb_packages",
     "SELECT count(*) AS n FROM deb_packages",
-    "SELECT name, value FROM system_controls WHERE subsystem = 'kernel'",
+    "SELECT name, current_value FROM system_controls WHERE subsystem = 'kernel'",
     "SELECT interface, address FROM interface_addresses",
     "SELECT destination, gateway, interface FROM routes",
     "SELECT address, mac, interface FROM arp_cache",
@@ -45,8 +45,9 @@ QUERIES = [
     "SELECT type, user, tty, host, time FROM logged_in_users",
     "SELECT path, permissions FROM suid_bin",
     "SELECT pid, fd, path FROM process_open_files WHERE pid = 1",
-    "SELECT base, type, source FROM apt_sources",
+    "SELECT base_uri, release, source FROM apt_sources",
     "SELECT path, size, mode FROM file WHERE directory = '/etc'",
+    "SELECT hostname, cpu_brand FROM system_info",
 ]
 
 

@@ -99,6 +99,8 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	  "Write snapshot results one line per row instead of one line per run" },
 	{ "pack_delimiter", OSQD_FLAG_STRING, "_",
 	  "Between pack and query names in scheduled query names (pack_<pack>_<query>)" },
+	{ "pack_refresh_interval", OSQD_FLAG_UINT32, "3600",
+	  "Seconds between runs of the packs' discovery queries (0: only when the config loads)" },
 	{ "pidfile", OSQD_FLAG_STRING, NULL,
 	  "Path of the pidfile (locked while osqd runs, removed when it stops)" },
 	{ "query_max_bytes", OSQD_FLAG_UINT64, "104857600",

@@ -65,6 +65,8 @@ struct _OsqdMonitor {
 	GPtrArray *load_decorations; /* name, value, name, value... */
 	gchar *host_identifier;
 	gchar *instance_id;
+	GHashTable *packs;  /* pack name -> OsqdMonitorPack: its discovery state */
+	guint discovery_id; /* the --pack_refresh_interval timer */
 	OsqdLogOptions log_options;
 	GMutex sinks_mutex; /* the loggers: written by the drain, reopened on reload */
 	gboolean failing;   /* a logger failed last pass (its warning is not repeated) */
@@ -683,10 +685,101 @@ monitor_drain_thread(gpointer data)
 	}
 }
 
+/* ---- pack discovery ---- */
+
+typedef struct {
+	gboolean active;
+	guint64 executions;
+	guint64 cache_hits;
+} OsqdMonitorPack;
+
+/* A pack is active when its selectors match and each of its discovery queries returns a row
+ * (evaluated in order, stopping at the first that does not). */
+static gboolean
+monitor_discover(OsqdEngine *engine, const OsqdConfigPack *pack)
+{
+	for (guint i = 0; pack->discovery != NULL && i < pack->discovery->len; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(OsqdResultSet) set =
+		        engine != NULL ? osqd_run_collect(engine, pack->discovery->pdata[i], &error)
+		                       : NULL;
+		if (set == NULL || set->rows->len == 0) {
+			if (error != NULL)
+				g_warning("pack %s: discovery query failed: %s", pack->name,
+				          error->message);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Runs every pack's discovery; TRUE when which packs are active changed. */
+static gboolean
+monitor_run_discovery(OsqdMonitor *monitor, OsqdConfig *config)
+{
+	g_autoptr(OsqdEngine) engine = osqd_engine_new(monitor->registry, NULL);
+	g_autoptr(GHashTable) packs =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	gboolean changed = FALSE;
+
+	for (guint i = 0; i < config->packs->len; i++) {
+		const OsqdConfigPack *pack = config->packs->pdata[i];
+		OsqdMonitorPack *state = g_new0(OsqdMonitorPack, 1);
+		const OsqdMonitorPack *old;
+		g_mutex_lock(&monitor->mutex);
+		old = monitor->packs != NULL ? g_hash_table_lookup(monitor->packs, pack->name)
+		                             : NULL;
+		if (old != NULL)
+			*state = *old;
+		g_mutex_unlock(&monitor->mutex);
+		if (pack->discovery != NULL && pack->discovery->len > 0) {
+			gboolean was = state->active;
+			state->executions++;
+			state->active = pack->selected && monitor_discover(engine, pack);
+			changed |= was != state->active || old == NULL;
+		} else {
+			state->active = pack->selected;
+		}
+		g_hash_table_insert(packs, g_strdup(pack->name), state);
+	}
+	g_mutex_lock(&monitor->mutex);
+	if (monitor->packs != NULL)
+		g_hash_table_unref(monitor->packs);
+	monitor->packs = g_steal_pointer(&packs);
+	g_mutex_unlock(&monitor->mutex);
+	return changed;
+}
+
+gboolean
+osqd_monitor_pack_state(OsqdMonitor *monitor, const gchar *pack, gboolean *active,
+                        guint64 *executions, guint64 *cache_hits)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->mutex);
+	const OsqdMonitorPack *state =
+	        monitor->packs != NULL ? g_hash_table_lookup(monitor->packs, pack) : NULL;
+
+	if (state == NULL)
+		return FALSE;
+	*active = state->active;
+	*executions = state->executions;
+	*cache_hits = state->cache_hits;
+	return TRUE;
+}
+
 /* ---- life ---- */
 
+static gboolean
+monitor_pack_active(OsqdMonitor *monitor, const gchar *pack)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&monitor->mutex);
+	const OsqdMonitorPack *state =
+	        monitor->packs != NULL ? g_hash_table_lookup(monitor->packs, pack) : NULL;
+
+	return state == NULL || state->active;
+}
+
 static GPtrArray *
-monitor_schedule_entries(OsqdConfig *config)
+monitor_schedule_entries(OsqdMonitor *monitor, OsqdConfig *config)
 {
 	GPtrArray *entries =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_schedule_entry_free);
@@ -694,7 +787,8 @@ monitor_schedule_entries(OsqdConfig *config)
 	for (guint i = 0; config != NULL && i < config->queries->len; i++) {
 		const OsqdScheduledQuery *query = config->queries->pdata[i];
 		OsqdScheduleEntry *entry;
-		if (!query->selected)
+		if (!query->selected ||
+		    (query->pack != NULL && !monitor_pack_active(monitor, query->pack)))
 			continue;
 		entry = osqd_schedule_entry_new(query->name, query->sql, query->interval);
 		entry->pack = g_strdup(query->pack);
@@ -733,7 +827,10 @@ monitor_install(OsqdMonitor *monitor, OsqdConfig *config)
 	monitor->log_options.decorations_top_level =
 	        osqd_flags_get_bool(monitor->flags, "decorations_top_level");
 	g_mutex_unlock(&monitor->mutex);
-	osqd_scheduler_set_schedule(monitor->scheduler, monitor_schedule_entries(config));
+	/* the config's views, in every connection (clients' and the scheduler's) */
+	osqd_registry_set_views(monitor->registry, config->views);
+	(void)monitor_run_discovery(monitor, config);
+	osqd_scheduler_set_schedule(monitor->scheduler, monitor_schedule_entries(monitor, config));
 }
 
 static void
@@ -834,6 +931,19 @@ osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *exten
 	return g_steal_pointer(&monitor);
 }
 
+/* --pack_refresh_interval: discovery again; a pack that came or went changes the schedule. */
+static gboolean
+monitor_discovery_cb(gpointer data)
+{
+	OsqdMonitor *monitor = data;
+	g_autoptr(OsqdConfig) config = osqd_monitor_get_config(monitor);
+
+	if (config != NULL && monitor_run_discovery(monitor, config))
+		osqd_scheduler_set_schedule(monitor->scheduler,
+		                            monitor_schedule_entries(monitor, config));
+	return G_SOURCE_CONTINUE;
+}
+
 void
 osqd_monitor_start(OsqdMonitor *monitor)
 {
@@ -842,6 +952,10 @@ osqd_monitor_start(OsqdMonitor *monitor)
 	for (guint i = 0; i < monitor->sinks->len; i++)
 		monitor_skip_written(monitor, monitor->sinks->pdata[i]);
 	monitor->drain = g_thread_new("osqd-logs", monitor_drain_thread, monitor);
+	if (osqd_flags_get_uint(monitor->flags, "pack_refresh_interval") > 0)
+		monitor->discovery_id = g_timeout_add_seconds(
+		        (guint)osqd_flags_get_uint(monitor->flags, "pack_refresh_interval"),
+		        monitor_discovery_cb, monitor);
 	osqd_scheduler_start(monitor->scheduler);
 	schedule = osqd_monitor_list_schedule(monitor);
 	g_message("monitoring: %u scheduled queries, logging to %s", schedule->len,
@@ -901,6 +1015,8 @@ osqd_monitor_free(OsqdMonitor *monitor)
 {
 	if (monitor == NULL)
 		return;
+	if (monitor->discovery_id != 0)
+		g_source_remove(monitor->discovery_id);
 	/* no new runs; running ones finish and commit */
 	if (monitor->scheduler != NULL)
 		osqd_scheduler_free(monitor->scheduler);
@@ -920,6 +1036,8 @@ osqd_monitor_free(OsqdMonitor *monitor)
 	osqd_registry_unref(monitor->registry);
 	g_free(monitor->host_identifier);
 	g_free(monitor->instance_id);
+	if (monitor->packs != NULL)
+		g_hash_table_unref(monitor->packs);
 	g_cond_clear(&monitor->drain_cond);
 	g_mutex_clear(&monitor->sinks_mutex);
 	g_mutex_clear(&monitor->mutex);

@@ -46,6 +46,9 @@ GPtrArray *osqd_monitor_list_schedule(OsqdMonitor *monitor);
 OsqdConfig *osqd_monitor_get_config(OsqdMonitor *monitor);
 gboolean osqd_monitor_config_valid(OsqdMonitor *monitor);
 gchar *osqd_monitor_get_instance_id(OsqdMonitor *monitor);
+/* Whether @pack is active (selectors and discovery), with its discovery statistics. */
+gboolean osqd_monitor_pack_state(OsqdMonitor *monitor, const gchar *pack, gboolean *active,
+                                 guint64 *executions, guint64 *cache_hits);
 
 /* A status line (severity 0 info .. 3 fatal) for every logger's status log. Any thread, any
  * lock held: it is queued, and the running monitor's drain writes it within a second. */

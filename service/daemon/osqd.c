@@ -593,6 +593,16 @@ osqd_packs_cb(gpointer user_data)
 		row->version = g_strdup(pack->version != NULL ? pack->version : "");
 		row->shard = pack->shard;
 		row->active = pack->selected;
+		{
+			gboolean active = FALSE;
+			guint64 executions = 0, hits = 0;
+			if (osqd_monitor_pack_state(daemon->monitor, pack->name, &active,
+			                            &executions, &hits)) {
+				row->active = active;
+				row->discovery_executions = (gint64)executions;
+				row->discovery_cache_hits = (gint64)hits;
+			}
+		}
 		g_ptr_array_add(rows, row);
 	}
 	return rows;

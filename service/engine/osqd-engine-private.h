@@ -25,6 +25,7 @@ struct _OsqdEngine {
 	gboolean declaring;      /* inside sqlite3_declare_vtab() for one of our tables */
 	GHashTable *tables;      /* name -> the registry table attached here (a reference) */
 	guint64 generation;      /* of the registry when the tables were last synced */
+	GPtrArray *views;        /* names of the TEMP views made from the registry's views */
 };
 
 /* Attaches @table to the engine's connection as an eponymous virtual table. */

@@ -42,6 +42,34 @@ engine_table_unref_cb(gpointer table)
 	osqd_table_unref(table);
 }
 
+/* The registry's views as TEMP views of this connection (replaced wholesale: they are few). */
+static void
+engine_sync_views(OsqdEngine *engine)
+{
+	g_autoptr(GHashTable) views = osqd_registry_get_views(engine->registry);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (engine->views == NULL)
+		engine->views = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < engine->views->len; i++) {
+		g_autofree gchar *sql = g_strdup_printf("DROP VIEW IF EXISTS temp.\"%s\"",
+		                                        (gchar *)engine->views->pdata[i]);
+		(void)sqlite3_exec(engine->db, sql, NULL, NULL, NULL);
+	}
+	g_ptr_array_set_size(engine->views, 0);
+	g_hash_table_iter_init(&iter, views);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		g_autofree gchar *sql = NULL;
+		if (strchr(key, '"') != NULL)
+			continue;
+		sql = g_strdup_printf("CREATE TEMP VIEW \"%s\" AS %s", (gchar *)key,
+		                      (gchar *)value);
+		if (sqlite3_exec(engine->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+			g_ptr_array_add(engine->views, g_strdup(key));
+	}
+}
+
 /* Attaches the registry's tables that this connection lacks and detaches those that left it (or
  * were replaced under the same name). Only between statements: a prepared statement may use an
  * attached table, so with one open the sync waits for the next prepare. */
@@ -84,6 +112,7 @@ engine_sync_tables(OsqdEngine *engine, GError **error)
 		g_hash_table_insert(engine->tables, g_strdup(table->name),
 		                    (gpointer)osqd_table_ref(table));
 	}
+	engine_sync_views(engine);
 	engine->generation = generation;
 	return TRUE;
 }
@@ -243,6 +272,8 @@ osqd_engine_free(OsqdEngine *engine)
 		(void)sqlite3_close_v2(engine->db);
 	if (engine->tables != NULL)
 		g_hash_table_unref(engine->tables);
+	if (engine->views != NULL)
+		g_ptr_array_unref(engine->views);
 	g_clear_error(&engine->generator_error);
 	if (engine->access_destroy != NULL)
 		engine->access_destroy(engine->access_data);

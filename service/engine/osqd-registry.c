@@ -14,6 +14,7 @@ struct _OsqdRegistry {
 	GMutex mutex;
 	GHashTable *tables; /* name -> const OsqdTable* (a reference for dynamic ones) */
 	guint64 generation;
+	GHashTable *views; /* name -> SQL */
 };
 
 const OsqdTable *
@@ -51,6 +52,7 @@ osqd_registry_new(void)
 	g_mutex_init(&registry->mutex);
 	registry->tables =
 	        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, registry_table_unref_cb);
+	registry->views = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return registry;
 }
 
@@ -78,6 +80,7 @@ osqd_registry_unref(OsqdRegistry *registry)
 	if (registry == NULL || !g_atomic_int_dec_and_test(&registry->ref_count))
 		return;
 	g_hash_table_unref(registry->tables);
+	g_hash_table_unref(registry->views);
 	g_mutex_clear(&registry->mutex);
 	g_free(registry);
 }
@@ -123,6 +126,36 @@ osqd_registry_lookup_ref(OsqdRegistry *registry, const gchar *name)
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
 
 	return osqd_table_ref(g_hash_table_lookup(registry->tables, name));
+}
+
+void
+osqd_registry_set_views(OsqdRegistry *registry, GHashTable *views)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_remove_all(registry->views);
+	if (views != NULL) {
+		g_hash_table_iter_init(&iter, views);
+		while (g_hash_table_iter_next(&iter, &key, &value))
+			g_hash_table_insert(registry->views, g_strdup(key), g_strdup(value));
+	}
+	registry->generation++;
+}
+
+GHashTable *
+osqd_registry_get_views(OsqdRegistry *registry)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->mutex);
+	GHashTable *copy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, registry->views);
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		g_hash_table_insert(copy, g_strdup(key), g_strdup(value));
+	return copy;
 }
 
 guint64

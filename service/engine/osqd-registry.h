@@ -30,8 +30,14 @@ const OsqdTable *osqd_registry_lookup(OsqdRegistry *registry, const gchar *name)
 const OsqdTable *osqd_registry_lookup_ref(OsqdRegistry *registry, const gchar *name);
 /* The tables sorted by name; the array holds a reference to each (freeing it drops them). */
 GPtrArray *osqd_registry_list(OsqdRegistry *registry);
-/* Bumped by every add and remove. */
+/* Bumped by every add and remove, and by osqd_registry_set_views(). */
 guint64 osqd_registry_get_generation(OsqdRegistry *registry);
+
+/* SQL views every connection gets (a config's "views"): name -> SQL, copied; NULL clears. A
+ * view that does not prepare in a connection is left out there. */
+void osqd_registry_set_views(OsqdRegistry *registry, GHashTable *views);
+/* A new table of the views (name -> SQL). */
+GHashTable *osqd_registry_get_views(OsqdRegistry *registry);
 
 /* osquery's column definition for a table: "`pid` BIGINT, ..., PRIMARY KEY (`pid`)) WITHOUT
  * ROWID" without the leading "CREATE TABLE name(". */

@@ -288,3 +288,25 @@ def test_extension_logger(osqd_factory, tmp_path):
     finally:
         extension.kill()
         extension.communicate(timeout=10)
+
+
+def test_views_and_discovery(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, """\
+        {
+          "views": {"init_process": "SELECT pid, name FROM processes WHERE pid = 1"},
+          "packs": {
+            "present": {"discovery": ["SELECT 1 AS found"],
+                        "queries": {"a": {"query": "SELECT 1 AS one", "interval": 3600}}},
+            "absent": {"discovery": ["SELECT 1 WHERE 0"],
+                       "queries": {"b": {"query": "SELECT 2 AS two", "interval": 3600}}}
+          }
+        }
+        """)
+    # the config's views are in every client's connection
+    assert query(daemon, "SELECT pid FROM init_process").response == [{"pid": "1"}]
+    schedule = [r["name"] for r in query(daemon, "SELECT name FROM osquery_schedule").response]
+    assert schedule == ["pack_present_a"]
+    packs = {r["name"]: r for r in query(
+        daemon, "SELECT name, active, discovery_executions FROM osquery_packs").response}
+    assert packs["present"]["active"] == "1" and packs["absent"]["active"] == "0"
+    assert packs["absent"]["discovery_executions"] == "1"
