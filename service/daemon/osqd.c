@@ -396,6 +396,14 @@ osqd_setup_autoload(OsqdFlags *flags, const gchar *socket_path, OsqdAutoload **a
 	return *autoload != NULL;
 }
 
+static gchar *
+osqd_require_gate(GStrv required)
+{
+	g_autofree gchar *names = g_strjoinv(", ", required);
+
+	return g_strdup_printf("osqd is starting: waiting for required extensions (%s)", names);
+}
+
 /* --extensions_require: queries wait (refused with a message) until every named extension has
  * registered; past --extensions_timeout the daemon gives up, as osquery does. */
 static gboolean
@@ -403,8 +411,7 @@ osqd_wait_required(OsqdFlags *flags, OsqdRpcHandler *handler, OsqdExtensions *ex
                    GStrv required, gint *stop_requested, GError **error)
 {
 	g_autofree gchar *names = g_strjoinv(", ", required);
-	g_autofree gchar *gate =
-	        g_strdup_printf("osqd is starting: waiting for required extensions (%s)", names);
+	g_autofree gchar *gate = osqd_require_gate(required);
 	guint timeout_ms = 0;
 	gint64 deadline;
 
@@ -730,6 +737,11 @@ osqd_run(OsqdDaemon *daemon, GError **error)
 	}
 	daemon->extensions = extensions;
 	osqd_install_provider(daemon);
+	/* --extensions_require: queries wait from the first moment the socket is up */
+	if (required != NULL && required[0] != NULL) {
+		g_autofree gchar *gate = osqd_require_gate(required);
+		osqd_rpc_handler_set_gate(handler, gate);
+	}
 	osqd_rpc_handler_set_options_func(handler, osqd_options_cb, flags);
 	osqd_rpc_handler_set_access_func(handler, osqd_rpc_access_cb, daemon);
 	osqd_rpc_handler_set_engine_setup_func(handler, osqd_engine_setup_cb, daemon);
