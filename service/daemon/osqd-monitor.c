@@ -62,7 +62,10 @@ struct _OsqdMonitor {
 	GMutex mutex; /* config, decorations, host identifier */
 	OsqdConfig *config;
 	gboolean config_valid;
-	GPtrArray *load_decorations; /* name, value, name, value... */
+	GPtrArray *load_decorations;      /* name, value, name, value... */
+	GHashTable *interval_decorations; /* interval (seconds) -> GPtrArray of name, value... */
+	guint decorator_id;               /* the 60-second tick of interval decorators */
+	guint64 decorator_seconds;        /* seconds counted by that tick */
 	gchar *host_identifier;
 	gchar *instance_id;
 	GHashTable *packs;  /* pack name -> OsqdMonitorPack: its discovery state */
@@ -332,6 +335,17 @@ monitor_format_cb(const OsqdRunResult *result, gpointer user_data)
 	for (guint i = 0; i + 1 < monitor->load_decorations->len; i += 2)
 		osqd_result_record_add_decoration(record, monitor->load_decorations->pdata[i],
 		                                  monitor->load_decorations->pdata[i + 1]);
+	if (monitor->interval_decorations != NULL) {
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init(&iter, monitor->interval_decorations);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			GPtrArray *pairs = value;
+			for (guint i = 0; i + 1 < pairs->len; i += 2)
+				osqd_result_record_add_decoration(record, pairs->pdata[i],
+				                                  pairs->pdata[i + 1]);
+		}
+	}
 	g_mutex_unlock(&monitor->mutex);
 	if (config != NULL && config->decorators_always != NULL &&
 	    config->decorators_always->len > 0) {
@@ -685,6 +699,47 @@ monitor_drain_thread(gpointer data)
 	}
 }
 
+/* ---- interval decorators ---- */
+
+/* Runs the interval decorators due at @seconds (all of them when @all). */
+static void
+monitor_run_interval_decorators(OsqdMonitor *monitor, OsqdConfig *config, guint64 seconds,
+                                gboolean all)
+{
+	g_autoptr(OsqdEngine) engine = NULL;
+
+	for (guint i = 0;
+	     config->decorators_interval != NULL && i < config->decorators_interval->len; i++) {
+		const OsqdConfigDecoratorInterval *decorator =
+		        config->decorators_interval->pdata[i];
+		GPtrArray *pairs;
+		if (!all && (decorator->interval == 0 || seconds % decorator->interval != 0))
+			continue;
+		if (engine == NULL)
+			engine = osqd_engine_new(monitor->registry, NULL);
+		if (engine == NULL)
+			return;
+		pairs = g_ptr_array_new_with_free_func(g_free);
+		monitor_run_decorators(engine, decorator->queries, pairs);
+		g_mutex_lock(&monitor->mutex);
+		g_hash_table_replace(monitor->interval_decorations,
+		                     GUINT_TO_POINTER(decorator->interval), pairs);
+		g_mutex_unlock(&monitor->mutex);
+	}
+}
+
+static gboolean
+monitor_decorator_tick_cb(gpointer data)
+{
+	OsqdMonitor *monitor = data;
+	g_autoptr(OsqdConfig) config = osqd_monitor_get_config(monitor);
+
+	monitor->decorator_seconds += 60;
+	if (config != NULL)
+		monitor_run_interval_decorators(monitor, config, monitor->decorator_seconds, FALSE);
+	return G_SOURCE_CONTINUE;
+}
+
 /* ---- pack discovery ---- */
 
 typedef struct {
@@ -827,6 +882,11 @@ monitor_install(OsqdMonitor *monitor, OsqdConfig *config)
 	monitor->log_options.decorations_top_level =
 	        osqd_flags_get_bool(monitor->flags, "decorations_top_level");
 	g_mutex_unlock(&monitor->mutex);
+	/* interval decorators: every one once now, then on their intervals */
+	g_mutex_lock(&monitor->mutex);
+	g_hash_table_remove_all(monitor->interval_decorations);
+	g_mutex_unlock(&monitor->mutex);
+	monitor_run_interval_decorators(monitor, config, 0, TRUE);
 	/* the config's views, in every connection (clients' and the scheduler's) */
 	osqd_registry_set_views(monitor->registry, config->views);
 	(void)monitor_run_discovery(monitor, config);
@@ -875,6 +935,8 @@ osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *exten
 	monitor->registry = osqd_registry_ref(registry);
 	monitor->extensions = extensions;
 	monitor->load_decorations = g_ptr_array_new_with_free_func(g_free);
+	monitor->interval_decorations = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+	                                                      (GDestroyNotify)g_ptr_array_unref);
 	monitor->sinks = g_ptr_array_new_with_free_func(monitor_sink_free);
 	osqd_log_options_init(&monitor->log_options);
 	/* options from the config first: they may set logger and schedule flags */
@@ -952,6 +1014,7 @@ osqd_monitor_start(OsqdMonitor *monitor)
 	for (guint i = 0; i < monitor->sinks->len; i++)
 		monitor_skip_written(monitor, monitor->sinks->pdata[i]);
 	monitor->drain = g_thread_new("osqd-logs", monitor_drain_thread, monitor);
+	monitor->decorator_id = g_timeout_add_seconds(60, monitor_decorator_tick_cb, monitor);
 	if (osqd_flags_get_uint(monitor->flags, "pack_refresh_interval") > 0)
 		monitor->discovery_id = g_timeout_add_seconds(
 		        (guint)osqd_flags_get_uint(monitor->flags, "pack_refresh_interval"),
@@ -1017,6 +1080,8 @@ osqd_monitor_free(OsqdMonitor *monitor)
 		return;
 	if (monitor->discovery_id != 0)
 		g_source_remove(monitor->discovery_id);
+	if (monitor->decorator_id != 0)
+		g_source_remove(monitor->decorator_id);
 	/* no new runs; running ones finish and commit */
 	if (monitor->scheduler != NULL)
 		osqd_scheduler_free(monitor->scheduler);
@@ -1038,6 +1103,8 @@ osqd_monitor_free(OsqdMonitor *monitor)
 	g_free(monitor->instance_id);
 	if (monitor->packs != NULL)
 		g_hash_table_unref(monitor->packs);
+	if (monitor->interval_decorations != NULL)
+		g_hash_table_unref(monitor->interval_decorations);
 	g_cond_clear(&monitor->drain_cond);
 	g_mutex_clear(&monitor->sinks_mutex);
 	g_mutex_clear(&monitor->mutex);

@@ -157,7 +157,7 @@ def test_config_check(osqd_path, tmp_path):
 def test_bad_config_keeps_the_daemon_and_the_last_good_one(osqd_factory):
     broken = monitor_daemon(osqd_factory, '{"schedule": 3}')
     assert query(broken, "SELECT 1 AS x").response == [{"x": "1"}]
-    assert "config:" in broken.log()
+    wait_for(lambda: "config:" in broken.log(), message=broken.log())
 
     daemon = monitor_daemon(osqd_factory, CLOCK)
     wait_for(lambda: query(daemon, "SELECT count(*) AS c FROM osquery_schedule")
@@ -302,11 +302,41 @@ def test_views_and_discovery(osqd_factory):
           }
         }
         """)
-    # the config's views are in every client's connection
-    assert query(daemon, "SELECT pid FROM init_process").response == [{"pid": "1"}]
+    # the config's views are in every client's connection (once the config is in force: it
+    # loads right after the socket is up)
+    wait_for(lambda: query(daemon, "SELECT pid FROM init_process").response == [{"pid": "1"}],
+             message=daemon.log())
     schedule = [r["name"] for r in query(daemon, "SELECT name FROM osquery_schedule").response]
     assert schedule == ["pack_present_a"]
     packs = {r["name"]: r for r in query(
         daemon, "SELECT name, active, discovery_executions FROM osquery_packs").response}
     assert packs["present"]["active"] == "1" and packs["absent"]["active"] == "0"
     assert packs["absent"]["discovery_executions"] == "1"
+
+
+def test_example_config_runs(osqd_factory):
+    """examples/osq.conf: osqd takes it, schedules every query, and each one runs."""
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "osq.conf"
+    daemon = monitor_daemon(osqd_factory, example.read_text())
+    wait_for(lambda: query(daemon, "SELECT count(*) AS n FROM osquery_schedule").response != [
+        {"n": "0"}], message=daemon.log())
+    schedule = query(daemon, "SELECT name, query FROM osquery_schedule").response
+    assert len(schedule) >= 10
+    for row in schedule:
+        reply = query(daemon, row["query"])
+        assert reply.status.code == 0, (row["name"], reply.status.message)
+    assert "config:" not in daemon.log()
+
+
+def test_interval_decorators(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, """\
+        {"options": {"schedule_splay_percent": 0},
+         "schedule": {"one": {"query": "SELECT 1 AS one", "interval": 1}},
+         "decorators": {"load": ["SELECT 'l' AS loaded"],
+                        "always": ["SELECT 'a' AS always"],
+                        "interval": {"60": ["SELECT 'i' AS every_minute"]}}}
+        """)
+    results = daemon.logs / "osqd.results.log"
+    wait_for(lambda: read_lines(results), message=daemon.log())
+    assert read_lines(results)[0]["decorations"] == {"always": "a", "every_minute": "i",
+                                                     "loaded": "l"}
