@@ -340,3 +340,45 @@ def test_interval_decorators(osqd_factory):
     wait_for(lambda: read_lines(results), message=daemon.log())
     assert read_lines(results)[0]["decorations"] == {"always": "a", "every_minute": "i",
                                                      "loaded": "l"}
+
+
+CONFIG_EXTENSION = textwrap.dedent("""
+    import json
+    import osq
+
+    @osq.register_plugin
+    class Remote(osq.ConfigPlugin):
+        def name(self):
+            return "remote_config"
+
+        def content(self):
+            return [{"main": json.dumps({
+                "options": {"schedule_splay_percent": 0},
+                "schedule": {"from_plugin": {"query": "SELECT 7 AS seven", "interval": 1}}})}]
+
+    osq.start_extension(name="cfg_ext", version="1")
+""")
+
+
+def test_config_plugin_from_an_extension(osqd_factory, tmp_path):
+    from conftest import THRIFT_PY
+    root = pathlib.Path(__file__).resolve().parents[2]
+    daemon = monitor_daemon(osqd_factory, "{}", "--config_plugin=remote_config",
+                            "--extensions_require=cfg_ext", "--extensions_timeout=20",
+                            wait=False)
+    script = tmp_path / "cfg_ext.py"
+    script.write_text(CONFIG_EXTENSION)
+    daemon.start()
+    env = dict(os.environ, PYTHONPATH=str(root / "clients" / "python"),
+               OSQ_THRIFT_PY=str(THRIFT_PY))
+    extension = subprocess.Popen(["/usr/bin/python3", str(script), "--socket", daemon.socket_path,
+                                  "--interval", "0.5", "--timeout", "10"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        results = daemon.logs / "osqd.results.log"
+        wait_for(lambda: read_lines(results), timeout=30, message=daemon.log())
+        line = read_lines(results)[0]
+        assert line["name"] == "from_plugin" and line["columns"] == {"seven": "7"}
+    finally:
+        extension.kill()
+        extension.communicate(timeout=10)
