@@ -301,6 +301,24 @@ osqd_engine_set_timeout(OsqdEngine *engine, guint timeout_ms)
 }
 
 void
+osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id)
+{
+	engine->control.events_since = event_id;
+}
+
+gint64
+osqd_engine_get_events_max(OsqdEngine *engine)
+{
+	return engine->control.events_max;
+}
+
+guint
+osqd_engine_get_event_scans(OsqdEngine *engine)
+{
+	return engine->control.event_scans;
+}
+
+void
 osqd_engine_set_cpu_limit(OsqdEngine *engine, guint cpu_limit_ms)
 {
 	engine->cpu_limit_ms = cpu_limit_ms;
@@ -351,6 +369,8 @@ engine_begin(OsqdEngine *engine)
 	        engine->timeout_ms > 0 ? g_get_monotonic_time() + (gint64)engine->timeout_ms * 1000
 	                               : 0;
 	engine->control.cpu_limit_us = (gint64)engine->cpu_limit_ms * 1000;
+	engine->control.events_max = 0;
+	engine->control.event_scans = 0;
 	engine->control.cpu_checks = 0;
 	if (engine->cpu_limit_ms > 0)
 		engine->control.cpu_start_us = osqd_query_control_thread_cpu_us();

@@ -47,6 +47,13 @@ void osqd_engine_set_access_func(OsqdEngine *engine, OsqdEngineAccessFunc func, 
 sqlite3 *osqd_engine_get_database(OsqdEngine *engine);
 OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
 
+/* Event tables (see osqd_table_context_get_events_since()): the cursor handed to scans of the
+ * statements prepared from now on (0: everything), the highest event id the last statement's
+ * scans returned, and how many scans of event tables it made. */
+void osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id);
+gint64 osqd_engine_get_events_max(OsqdEngine *engine);
+guint osqd_engine_get_event_scans(OsqdEngine *engine);
+
 /* A CPU-time budget for each statement prepared from now on (0: none): past it the statement
  * fails with OSQ_ERROR_LIMIT. Measured on the thread that steps it. */
 void osqd_engine_set_cpu_limit(OsqdEngine *engine, guint cpu_limit_ms);

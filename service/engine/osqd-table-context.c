@@ -231,6 +231,19 @@ osqd_query_control_thread_cpu_us(void)
 	       usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
+gint64
+osqd_table_context_get_events_since(OsqdTableContext *ctx)
+{
+	return ctx->control != NULL ? ctx->control->events_since : 0;
+}
+
+void
+osqd_table_context_note_event(OsqdTableContext *ctx, gint64 event_id)
+{
+	if (ctx->control != NULL && event_id > ctx->control->events_max)
+		ctx->control->events_max = event_id;
+}
+
 gboolean
 osqd_table_context_check(OsqdTableContext *ctx, GError **error)
 {

@@ -18,6 +18,11 @@ typedef struct {
 	gint64 cpu_limit_us;
 	gint64 cpu_start_us; /* that thread's CPU time when the statement began */
 	guint cpu_checks;    /* the clock is read on every 16th check only */
+	/* event tables: the last event id the running scheduled query has seen (0: none), the
+	 * highest id a scan returned, and how many scans of event tables the statement made */
+	gint64 events_since;
+	gint64 events_max;
+	guint event_scans;
 } OsqdQueryControl;
 
 /* This thread's CPU time (user + system) in microseconds. */

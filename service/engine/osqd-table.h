@@ -156,6 +156,12 @@ GPtrArray *osqd_table_context_text_equals(OsqdTableContext *ctx, guint column);
 /* The patterns of every `column LIKE x` constraint (GPtrArray of gchar*), NULL if none. */
 GPtrArray *osqd_table_context_text_likes(OsqdTableContext *ctx, guint column);
 
+/* Event tables: the id of the last event the scheduled query running this scan has already
+ * been given (0: all, e.g. for an ad hoc query); the generator returns only later events and
+ * notes the id of each one it returns, so that query's next run starts after them. */
+gint64 osqd_table_context_get_events_since(OsqdTableContext *ctx);
+void osqd_table_context_note_event(OsqdTableContext *ctx, gint64 event_id);
+
 /* FALSE (with OSQ_ERROR_CANCELLED or OSQ_ERROR_TIMED_OUT) once the query was interrupted or
  * passed its deadline. Generators call it between files, processes, packages... */
 gboolean osqd_table_context_check(OsqdTableContext *ctx, GError **error);

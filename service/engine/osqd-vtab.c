@@ -345,6 +345,8 @@ vtab_filter(sqlite3_vtab_cursor *base, int idx_num, const char *idx_str, int arg
 	cursor->sink = osqd_row_sink_new(table, cursor->used);
 	if (!osqd_query_control_check(&engine->control, &error))
 		return vtab_set_error(vtab, error);
+	if ((table->flags & OSQD_TABLE_FLAG_EVENT) != 0)
+		engine->control.event_scans++;
 	if (!table->generate(&ctx, cursor->sink, &error)) {
 		if (error == NULL)
 			g_set_error(&error, OSQ_ERROR, OSQ_ERROR_FAILED, "%s failed", table->name);

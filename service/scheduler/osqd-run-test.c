@@ -39,6 +39,35 @@ static const OsqdColumn items_columns[] = {
 static const OsqdTable items_table = { "test_items",   "Items.", items_columns, 2, 0,
 	                               items_generate, NULL };
 
+/* an event table: events with increasing ids, appended by the tests */
+static GPtrArray *events;
+
+static gboolean
+events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **error)
+{
+	gint64 since = osqd_table_context_get_events_since(ctx);
+
+	for (guint i = 0; events != NULL && i < events->len; i++) {
+		gint64 id = (gint64)i + 1;
+		OsqdRow *row;
+		if (id <= since)
+			continue;
+		row = osqd_row_sink_append(sink);
+		osqd_row_set_text(row, 0, events->pdata[i]);
+		osqd_row_set_int(row, 1, id);
+		osqd_table_context_note_event(ctx, id);
+	}
+	return TRUE;
+}
+
+static const OsqdColumn events_columns[] = {
+	{ "name", OSQD_COLUMN_TYPE_TEXT, 0, "N." },
+	{ "eid", OSQD_COLUMN_TYPE_BIGINT, 0, "E." },
+};
+static const OsqdTable events_table = {
+	"test_events", "Events.", events_columns, 2, OSQD_TABLE_FLAG_EVENT, events_generate, NULL
+};
+
 typedef struct {
 	OsqdRegistry *registry;
 	OsqdEngine *engine;
@@ -83,6 +112,7 @@ setup(void **state)
 
 	fixture->registry = osqd_registry_new();
 	assert_true(osqd_registry_add(fixture->registry, &items_table, &error));
+	assert_true(osqd_registry_add(fixture->registry, &events_table, &error));
 	fixture->engine = osqd_engine_new(fixture->registry, &error);
 	assert_non_null(fixture->engine);
 	fixture->dir = g_dir_make_tmp("osqd-run-XXXXXX", NULL);
@@ -223,6 +253,37 @@ test_state_survives_reopen(void **state)
 	assert_run(fixture, &query, 0, "1 added b");
 }
 
+static void
+test_event_queries(void **state)
+{
+	Fixture *fixture = *state;
+	OsqdRunQuery query = { "events", "SELECT name FROM test_events", FALSE, TRUE };
+	OsqdRunQuery other = { "other", "SELECT name FROM test_events", FALSE, TRUE };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(OsqdResultSet) all = NULL;
+
+	events = g_ptr_array_new();
+	g_ptr_array_add(events, "e1");
+	g_ptr_array_add(events, "e2");
+	assert_run(fixture, &query, 0, "0 added e1|0 added e2");
+	/* no new events: nothing, even though the table still holds e1 and e2 */
+	assert_run(fixture, &query, 0, "");
+	g_ptr_array_add(events, "e3");
+	assert_run(fixture, &query, 0, "1 added e3");
+	/* each scheduled query has its own cursor; an ad hoc query sees every event */
+	assert_run(fixture, &other, 0, "0 added e1|0 added e2|0 added e3");
+	all = osqd_run_collect(fixture->engine, "SELECT name FROM test_events", &error);
+	assert_int_equal(all->rows->len, 3);
+	/* the cursor survives a restart */
+	osqd_store_close(fixture->store);
+	fixture->store = osqd_store_open(fixture->path, &error);
+	g_ptr_array_add(events, "e4");
+	assert_run(fixture, &query, 0, "2 added e4");
+	/* a new epoch starts afresh */
+	assert_run(fixture, &query, 1, "0 added e1|0 added e2|0 added e3|0 added e4");
+	g_clear_pointer(&events, g_ptr_array_unref);
+}
+
 int
 main(void)
 {
@@ -230,6 +291,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_differential, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_survives_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_queries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,10 +145,10 @@ osqd_run_collect(OsqdEngine *engine, const gchar *sql, GError **error)
 	return run_collect(engine, sql, 0, &size, error);
 }
 
-/* The stored state of @name: its rows, SQL, epoch and counter (rows NULL when never run). */
+/* The stored state of @name: its rows (NULL when never run) and what goes with them. */
 static gboolean
-run_load_state(OsqdStore *store, const gchar *name, OsqdResultSet **rows, gchar **sql,
-               guint64 *epoch, guint64 *counter, GError **error)
+run_load_state(OsqdStore *store, const gchar *name, OsqdResultSet **rows, OsqdQueryMeta *meta,
+               GError **error)
 {
 	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GError) decode_error = NULL;
@@ -158,7 +158,7 @@ run_load_state(OsqdStore *store, const gchar *name, OsqdResultSet **rows, gchar 
 		return FALSE;
 	if (bytes == NULL)
 		return TRUE;
-	*rows = osqd_result_set_unpack(bytes, sql, epoch, counter, NULL, &decode_error);
+	*rows = osqd_result_set_unpack(bytes, meta, &decode_error);
 	/* an unreadable state is a fresh start, not a failure forever */
 	if (*rows == NULL)
 		g_debug("%s: stored state unreadable, starting afresh: %s", name,
@@ -173,24 +173,32 @@ osqd_run_query(OsqdEngine *engine, OsqdStore *store, const OsqdRunQuery *query,
 	g_autoptr(OsqdRunResult) result = g_new0(OsqdRunResult, 1);
 	g_autoptr(GPtrArray) logs = NULL;
 	g_autoptr(GBytes) state = NULL;
-	g_autofree gchar *stored_sql = NULL;
-	guint64 stored_epoch = 0, stored_counter = 0, dropped = 0;
+	OsqdQueryMeta stored = { 0 };
+	guint64 dropped = 0;
 	gint64 start = g_get_monotonic_time(), user = 0, system = 0;
 
 	result->query = query;
 	result->epoch = params->epoch;
 	result->unix_time = g_get_real_time() / G_USEC_PER_SEC;
+	if (!query->snapshot &&
+	    !run_load_state(store, query->name, &result->previous, &stored, error))
+		return FALSE;
+	result->fresh = result->previous == NULL || stored.epoch != params->epoch;
 	run_thread_cpu(&user, &system);
 	osqd_engine_set_timeout(engine, params->timeout_ms);
 	osqd_engine_set_cpu_limit(engine, params->cpu_limit_ms);
+	/* event tables give this query only the events after the ones it already logged */
+	osqd_engine_set_events_since(engine, result->fresh ? 0 : stored.events_since);
 	result->current =
 	        run_collect(engine, query->sql, params->max_output, &result->output_size, error);
+	osqd_engine_set_events_since(engine, 0);
 	result->wall_us = g_get_monotonic_time() - start;
 	run_thread_cpu(&result->user_us, &result->system_us);
 	result->user_us -= user;
 	result->system_us -= system;
 	result->rss_bytes = run_rss_bytes();
 	if (result->current == NULL) {
+		osqd_query_meta_clear(&stored);
 		g_prefix_error(error, "%s: ", query->name);
 		return FALSE;
 	}
@@ -201,27 +209,47 @@ osqd_run_query(OsqdEngine *engine, OsqdStore *store, const OsqdRunQuery *query,
 		for (guint i = 0; i < result->current->rows->len; i++)
 			g_array_append_val(result->added, i);
 		result->changed = TRUE;
+	} else if (osqd_engine_get_event_scans(engine) > 0) {
+		/* a query on event tables: no diff (the events are new by construction); every
+		 * row is added, the counter moves when there were rows, and the event cursor is
+		 * kept with the counter, in the same transaction as the lines */
+		OsqdQueryMeta next = { (gchar *)query->sql, params->epoch, 0, result->unix_time,
+			               MAX(result->fresh ? 0 : stored.events_since,
+			                   osqd_engine_get_events_max(engine)) };
+		g_autoptr(OsqdResultSet) none =
+		        osqd_result_set_new((const gchar *const *)result->current->columns);
+		result->added = g_array_new(FALSE, FALSE, sizeof(guint));
+		result->removed = g_array_new(FALSE, FALSE, sizeof(guint));
+		for (guint i = 0; i < result->current->rows->len; i++)
+			g_array_append_val(result->added, i);
+		g_clear_pointer(&result->previous, osqd_result_set_free);
+		result->changed = result->added->len > 0 || result->fresh;
+		result->counter = result->fresh            ? 0
+		                  : result->added->len > 0 ? stored.counter + 1
+		                                           : stored.counter;
+		next.counter = result->counter;
+		if (result->changed || next.events_since != stored.events_since)
+			state = osqd_result_set_pack(none, &next);
 	} else {
-		if (!run_load_state(store, query->name, &result->previous, &stored_sql,
-		                    &stored_epoch, &stored_counter, error))
-			return FALSE;
-		result->fresh = result->previous == NULL || stored_epoch != params->epoch;
 		if (result->fresh)
 			g_clear_pointer(&result->previous, osqd_result_set_free);
 		osqd_result_set_diff(result->previous, result->current, &result->added,
 		                     &result->removed);
 		result->changed = result->fresh || result->added->len > 0 ||
 		                  result->removed->len > 0 ||
-		                  g_strcmp0(stored_sql, query->sql) != 0;
+		                  g_strcmp0(stored.sql, query->sql) != 0;
 		result->counter = result->fresh     ? 0
-		                  : result->changed ? stored_counter + 1
-		                                    : stored_counter;
+		                  : result->changed ? stored.counter + 1
+		                                    : stored.counter;
 		if (!query->removed)
 			g_array_set_size(result->removed, 0);
-		if (result->changed)
-			state = osqd_result_set_pack(result->current, query->sql, params->epoch,
-			                             result->counter, result->unix_time);
+		if (result->changed) {
+			OsqdQueryMeta next = { (gchar *)query->sql, params->epoch, result->counter,
+				               result->unix_time, 0 };
+			state = osqd_result_set_pack(result->current, &next);
+		}
 	}
+	osqd_query_meta_clear(&stored);
 	if (result->changed && (result->added->len > 0 || result->removed->len > 0) &&
 	    params->format != NULL)
 		logs = params->format(result, params->format_data);

@@ -174,9 +174,14 @@ osqd_result_set_diff(const OsqdResultSet *previous, const OsqdResultSet *current
 
 /* ---- stored form ---- */
 
+void
+osqd_query_meta_clear(OsqdQueryMeta *meta)
+{
+	g_clear_pointer(&meta->sql, g_free);
+}
+
 GBytes *
-osqd_result_set_pack(const OsqdResultSet *set, const gchar *sql, guint64 epoch, guint64 counter,
-                     gint64 updated)
+osqd_result_set_pack(const OsqdResultSet *set, const OsqdQueryMeta *meta)
 {
 	Osq__Store__QueryState state = OSQ__STORE__QUERY_STATE__INIT;
 	g_autofree Osq__Store__Row *rows = g_new0(Osq__Store__Row, set->rows->len + 1);
@@ -188,10 +193,11 @@ osqd_result_set_pack(const OsqdResultSet *set, const gchar *sql, guint64 epoch, 
 	gsize size;
 	guint8 *data;
 
-	state.sql = (gchar *)(sql != NULL ? sql : "");
-	state.epoch = epoch;
-	state.counter = counter;
-	state.updated = updated;
+	state.sql = (gchar *)(meta->sql != NULL ? meta->sql : "");
+	state.epoch = meta->epoch;
+	state.counter = meta->counter;
+	state.updated = meta->updated;
+	state.events_since = meta->events_since;
 	state.n_columns = set->n_columns;
 	state.columns = set->columns;
 	state.n_rows = set->rows->len;
@@ -235,8 +241,7 @@ osqd_result_set_pack(const OsqdResultSet *set, const gchar *sql, guint64 epoch, 
 }
 
 OsqdResultSet *
-osqd_result_set_unpack(GBytes *bytes, gchar **sql, guint64 *epoch, guint64 *counter,
-                       gint64 *updated, GError **error)
+osqd_result_set_unpack(GBytes *bytes, OsqdQueryMeta *meta, GError **error)
 {
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(bytes, &len);
@@ -276,14 +281,13 @@ osqd_result_set_unpack(GBytes *bytes, gchar **sql, guint64 *epoch, guint64 *coun
 			}
 		}
 	}
-	if (sql != NULL)
-		*sql = g_strdup(state->sql);
-	if (epoch != NULL)
-		*epoch = state->epoch;
-	if (counter != NULL)
-		*counter = state->counter;
-	if (updated != NULL)
-		*updated = state->updated;
+	if (meta != NULL) {
+		meta->sql = g_strdup(state->sql);
+		meta->epoch = state->epoch;
+		meta->counter = state->counter;
+		meta->updated = state->updated;
+		meta->events_since = state->events_since;
+	}
 	osq__store__query_state__free_unpacked(state, NULL);
 	return set;
 }

@@ -45,11 +45,21 @@ gboolean osqd_cell_equal(const OsqdCell *a, const OsqdCell *b);
 void osqd_result_set_diff(const OsqdResultSet *previous, const OsqdResultSet *current,
                           GArray **added, GArray **removed);
 
-/* The protobuf QueryState's bytes for @set with @sql, @epoch, @counter, @updated; and back. */
-GBytes *osqd_result_set_pack(const OsqdResultSet *set, const gchar *sql, guint64 epoch,
-                             guint64 counter, gint64 updated);
-OsqdResultSet *osqd_result_set_unpack(GBytes *bytes, gchar **sql, guint64 *epoch, guint64 *counter,
-                                      gint64 *updated, GError **error);
+/* What is stored with a query's rows. */
+typedef struct {
+	gchar *sql;
+	guint64 epoch;
+	guint64 counter;
+	gint64 updated;      /* unix time of the run that stored the rows */
+	gint64 events_since; /* event queries: the last event id already logged */
+} OsqdQueryMeta;
+
+void osqd_query_meta_clear(OsqdQueryMeta *meta);
+
+/* The protobuf QueryState's bytes for @set and @meta; and back (@meta may be NULL; its sql is
+ * then the caller's: osqd_query_meta_clear()). */
+GBytes *osqd_result_set_pack(const OsqdResultSet *set, const OsqdQueryMeta *meta);
+OsqdResultSet *osqd_result_set_unpack(GBytes *bytes, OsqdQueryMeta *meta, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqdResultSet, osqd_result_set_free)
 

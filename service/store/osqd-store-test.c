@@ -117,22 +117,23 @@ test_pack(void **state)
 {
 	const gchar *const rows[] = { "a:1", "b:-", "c:d0.5", "\xff:7", NULL };
 	g_autoptr(OsqdResultSet) set = make_set(rows);
-	g_autoptr(GBytes) bytes = osqd_result_set_pack(set, "SELECT 1", 3, 7, 1234);
+	OsqdQueryMeta meta = { (gchar *)"SELECT 1", 3, 7, 1234, 99 };
+	g_autoptr(GBytes) bytes = osqd_result_set_pack(set, &meta);
+	OsqdQueryMeta back_meta = { 0 };
 	g_autoptr(OsqdResultSet) back = NULL;
 	g_autoptr(GArray) added = NULL;
 	g_autoptr(GArray) removed = NULL;
 	g_autoptr(GBytes) garbage = g_bytes_new_static("\xff\xff\xff", 3);
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *sql = NULL;
-	guint64 epoch = 0, counter = 0;
-	gint64 updated = 0;
 
-	back = osqd_result_set_unpack(bytes, &sql, &epoch, &counter, &updated, &error);
+	back = osqd_result_set_unpack(bytes, &back_meta, &error);
 	assert_non_null(back);
-	assert_string_equal(sql, "SELECT 1");
-	assert_int_equal(epoch, 3);
-	assert_int_equal(counter, 7);
-	assert_int_equal(updated, 1234);
+	assert_string_equal(back_meta.sql, "SELECT 1");
+	assert_int_equal(back_meta.epoch, 3);
+	assert_int_equal(back_meta.counter, 7);
+	assert_int_equal(back_meta.updated, 1234);
+	assert_int_equal(back_meta.events_since, 99);
+	osqd_query_meta_clear(&back_meta);
 	assert_int_equal(back->n_columns, 2);
 	assert_string_equal(back->columns[1], "value");
 	osqd_result_set_diff(set, back, &added, &removed);
@@ -140,7 +141,7 @@ test_pack(void **state)
 	assert_int_equal(removed->len, 0);
 	/* invalid UTF-8 was made valid on the way in */
 	assert_true(g_utf8_validate(((OsqdCell *)back->rows->pdata[3])[0].text, -1, NULL));
-	assert_null(osqd_result_set_unpack(garbage, NULL, NULL, NULL, NULL, &error));
+	assert_null(osqd_result_set_unpack(garbage, NULL, &error));
 }
 
 static gchar *
@@ -188,7 +189,8 @@ test_store(void **state)
 	g_autoptr(GPtrArray) keys = NULL;
 	const gchar *const rows[] = { "a:1", NULL };
 	g_autoptr(OsqdResultSet) set = make_set(rows);
-	g_autoptr(GBytes) packed = osqd_result_set_pack(set, "SELECT a", 0, 0, 1);
+	OsqdQueryMeta meta = { (gchar *)"SELECT a", 0, 0, 1, 0 };
+	g_autoptr(GBytes) packed = osqd_result_set_pack(set, &meta);
 	guint64 dropped = 99;
 	GStatBuf st;
 

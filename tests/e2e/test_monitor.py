@@ -382,3 +382,21 @@ def test_config_plugin_from_an_extension(osqd_factory, tmp_path):
     finally:
         extension.kill()
         extension.communicate(timeout=10)
+
+
+def test_logrotate_reopen_and_stdout(osqd_factory):
+    daemon = monitor_daemon(osqd_factory, CLOCK, "--logger_plugin=filesystem,stdout",
+                            "--config_refresh=1")
+    results = daemon.logs / "osqd.results.log"
+    wait_for(lambda: read_lines(results), message=daemon.log())
+    # logrotate moves the file and sends SIGHUP: the next lines go to a new file
+    rotated = daemon.logs / "osqd.results.log.1"
+    os.rename(results, rotated)
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: read_lines(results), message=daemon.log())
+    assert read_lines(rotated)
+    # the stdout logger wrote the same result lines to osqd's stdout (its log file here)
+    wait_for(lambda: '"name":"clock"' in daemon.log(), message=daemon.log())
+    # --config_refresh reloads quietly when nothing changed
+    time.sleep(1.5)
+    assert "config reloaded" not in daemon.log()
