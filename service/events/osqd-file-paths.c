@@ -78,10 +78,11 @@ file_path_expand(const gchar *root, gchar **components, guint n)
 
 	g_ptr_array_add(dirs, g_strdup(""));
 	for (guint i = 0; i < n; i++) {
-		GPtrArray *next = g_ptr_array_new_with_free_func(g_free);
 		const gchar *part = components[i];
+		GPtrArray *next;
 		if (part[0] == '\0')
 			continue;
+		next = g_ptr_array_new_with_free_func(g_free);
 		for (guint d = 0; d < dirs->len; d++) {
 			const gchar *dir = dirs->pdata[d];
 			if (strchr(part, '%') == NULL) {
