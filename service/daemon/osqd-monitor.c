@@ -17,6 +17,10 @@
 #include "osq-error.h"
 #include "osqd-log-record.h"
 #include "osqd-logger.h"
+#include "osqd-events.h"
+#include "osqd-inotify.h"
+#include "osqd-proc-connector.h"
+#include "osqd-uevent.h"
 #include "osqd-store.h"
 
 /* the osquery version a config's "version" selectors are compared with: the osquery whose
@@ -59,7 +63,8 @@ struct _OsqdMonitor {
 	OsqdExtensions *extensions;
 	OsqdStore *store;
 	OsqdScheduler *scheduler;
-	GMutex mutex; /* config, decorations, host identifier */
+	OsqdEvents *events; /* NULL with --disable_events */
+	GMutex mutex;       /* config, decorations, host identifier */
 	OsqdConfig *config;
 	gboolean config_valid;
 	GPtrArray *load_decorations;      /* name, value, name, value... */
@@ -855,6 +860,144 @@ monitor_schedule_entries(OsqdMonitor *monitor, OsqdConfig *config)
 	return entries;
 }
 
+/* ---- events ---- */
+
+/* file_paths_query: each query's `path` column (else its first) adds paths to its category. */
+static void
+monitor_file_paths_query(OsqdMonitor *monitor, OsqdConfig *config, GHashTable *file_paths)
+{
+	g_autoptr(OsqdEngine) engine = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (config->file_paths_query == NULL || g_hash_table_size(config->file_paths_query) == 0)
+		return;
+	engine = osqd_engine_new(monitor->registry, NULL);
+	if (engine == NULL)
+		return;
+	g_hash_table_iter_init(&iter, config->file_paths_query);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		GPtrArray *queries = value;
+		GPtrArray *paths = g_hash_table_lookup(file_paths, key);
+
+		if (paths == NULL) {
+			paths = g_ptr_array_new_with_free_func(g_free);
+			g_hash_table_insert(file_paths, g_strdup(key), paths);
+		}
+		for (guint q = 0; q < queries->len; q++) {
+			g_autoptr(GError) error = NULL;
+			g_autoptr(OsqdResultSet) set =
+			        osqd_run_collect(engine, queries->pdata[q], &error);
+			guint column = 0;
+
+			if (set == NULL) {
+				g_warning("file_paths_query of %s failed: %s", (const gchar *)key,
+				          error->message);
+				continue;
+			}
+			for (guint c = 0; c < set->n_columns; c++) {
+				if (g_strcmp0(set->columns[c], "path") == 0)
+					column = c;
+			}
+			for (guint r = 0; set->n_columns > 0 && r < set->rows->len; r++) {
+				const OsqdCell *cells = set->rows->pdata[r];
+
+				if (cells[column].kind == OSQD_CELL_TEXT)
+					g_ptr_array_add(paths, g_strdup(cells[column].text));
+			}
+		}
+	}
+}
+
+static void
+monitor_copy_paths(GHashTable *to, GHashTable *from)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (from == NULL)
+		return;
+	g_hash_table_iter_init(&iter, from);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		GPtrArray *copy = g_ptr_array_new_with_free_func(g_free);
+
+		for (guint i = 0; i < ((GPtrArray *)value)->len; i++)
+			g_ptr_array_add(copy, g_strdup(((GPtrArray *)value)->pdata[i]));
+		g_hash_table_insert(to, g_strdup(key), copy);
+	}
+}
+
+/* Which subscribers take rows: their flag, then the config's events.enable_subscribers /
+ * disable_subscribers (disable wins). */
+static void
+monitor_events_apply(OsqdMonitor *monitor, OsqdConfig *config)
+{
+	static const struct {
+		const gchar *table;
+		const gchar *flag;
+		gboolean flag_enables;
+	} subscribers[] = {
+		{ "file_events", "enable_file_events", TRUE },
+		{ "process_events", "disable_audit", FALSE },
+		{ "hardware_events", "disable_hardware_events", FALSE },
+	};
+	g_autoptr(GHashTable) file_paths = NULL;
+	OsqdInotifyPaths paths = { 0 };
+
+	if (monitor->events == NULL)
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(subscribers); i++) {
+		OsqdEventSubscriber *subscriber =
+		        osqd_events_find_subscriber(monitor->events, subscribers[i].table);
+		gboolean enabled;
+
+		if (subscriber == NULL)
+			continue;
+		enabled = osqd_flags_get_bool(monitor->flags, subscribers[i].flag) ==
+		          subscribers[i].flag_enables;
+		if (config->enable_subscribers != NULL &&
+		    g_ptr_array_find_with_equal_func(config->enable_subscribers,
+		                                     subscribers[i].table, g_str_equal, NULL))
+			enabled = TRUE;
+		if (config->disable_subscribers != NULL &&
+		    g_ptr_array_find_with_equal_func(config->disable_subscribers,
+		                                     subscribers[i].table, g_str_equal, NULL))
+			enabled = FALSE;
+		osqd_event_subscriber_set_enabled(subscriber, enabled);
+	}
+	file_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                   (GDestroyNotify)g_ptr_array_unref);
+	monitor_copy_paths(file_paths, config->file_paths);
+	monitor_file_paths_query(monitor, config, file_paths);
+	paths.file_paths = file_paths;
+	paths.exclude_paths = config->exclude_paths;
+	paths.file_accesses = config->file_accesses;
+	/* publishers running already take the new paths; newly wanted ones start */
+	osqd_events_configure(monitor->events, &paths);
+	osqd_events_start(monitor->events, &paths);
+}
+
+static OsqdEvents *
+monitor_events_new(OsqdMonitor *monitor, GError **error)
+{
+	OsqdEventsConfig config = { 0 };
+	g_autoptr(OsqdEvents) events = NULL;
+
+	config.database_path = osqd_flags_get_string(monitor->flags, "database_path");
+	config.expiry_s = (gint64)osqd_flags_get_uint(monitor->flags, "events_expiry");
+	config.max_rows = osqd_flags_get_uint(monitor->flags, "events_max");
+	events = osqd_events_new(&config, error);
+	if (events == NULL)
+		return NULL;
+	if (osqd_inotify_add(events, "/", osqd_flags_get_bool(monitor->flags, "file_events_hash"),
+	                     error) == NULL ||
+	    osqd_proc_connector_add(events, "/", error) == NULL ||
+	    osqd_uevent_add(events, "/", error) == NULL)
+		return NULL;
+	osqd_events_install(events);
+	return g_steal_pointer(&events);
+}
+
 /* Installs @config: options, host identifier, load decorators, the schedule. */
 static void
 monitor_install(OsqdMonitor *monitor, OsqdConfig *config)
@@ -891,6 +1034,7 @@ monitor_install(OsqdMonitor *monitor, OsqdConfig *config)
 	osqd_registry_set_views(monitor->registry, config->views);
 	(void)monitor_run_discovery(monitor, config);
 	osqd_scheduler_set_schedule(monitor->scheduler, monitor_schedule_entries(monitor, config));
+	monitor_events_apply(monitor, config);
 }
 
 static void
@@ -948,6 +1092,11 @@ osqd_monitor_new(OsqdFlags *flags, OsqdRegistry *registry, OsqdExtensions *exten
 	if (monitor->store == NULL)
 		return NULL;
 	monitor->instance_id = monitor_stored_uuid(monitor, "instance_uuid_v1");
+	if (!osqd_flags_get_bool(flags, "disable_events")) {
+		monitor->events = monitor_events_new(monitor, error);
+		if (monitor->events == NULL)
+			return NULL;
+	}
 
 	osqd_logger_options_init(&logger_options);
 	logger_options.path = osqd_flags_get_string(flags, "logger_path");
@@ -1094,6 +1243,8 @@ osqd_monitor_free(OsqdMonitor *monitor)
 	}
 	if (monitor->sinks != NULL)
 		g_ptr_array_unref(monitor->sinks);
+	/* publishers stop, queued event rows are committed, the tables go empty */
+	g_clear_pointer(&monitor->events, osqd_events_free);
 	osqd_store_close(monitor->store);
 	g_clear_pointer(&monitor->config, osqd_config_unref);
 	if (monitor->load_decorations != NULL)

@@ -306,6 +306,12 @@ osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id)
 	engine->control.events_since = event_id;
 }
 
+void
+osqd_engine_set_events_limit(OsqdEngine *engine, gint64 limit)
+{
+	engine->control.events_limit = limit;
+}
+
 gint64
 osqd_engine_get_events_max(OsqdEngine *engine)
 {

@@ -52,6 +52,9 @@ OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
  * scans returned, and how many scans of event tables it made. */
 void osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id);
 gint64 osqd_engine_get_events_max(OsqdEngine *engine);
+/* At most @limit events per event-table scan (0: all), the oldest first: a live follow reads
+ * the history in slices. */
+void osqd_engine_set_events_limit(OsqdEngine *engine, gint64 limit);
 guint osqd_engine_get_event_scans(OsqdEngine *engine);
 
 /* A CPU-time budget for each statement prepared from now on (0: none): past it the statement

@@ -237,6 +237,12 @@ osqd_table_context_get_events_since(OsqdTableContext *ctx)
 	return ctx->control != NULL ? ctx->control->events_since : 0;
 }
 
+gint64
+osqd_table_context_get_events_limit(OsqdTableContext *ctx)
+{
+	return ctx->control != NULL ? ctx->control->events_limit : 0;
+}
+
 void
 osqd_table_context_note_event(OsqdTableContext *ctx, gint64 event_id)
 {

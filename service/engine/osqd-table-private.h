@@ -21,6 +21,7 @@ typedef struct {
 	/* event tables: the last event id the running scheduled query has seen (0: none), the
 	 * highest id a scan returned, and how many scans of event tables the statement made */
 	gint64 events_since;
+	gint64 events_limit; /* the most events one scan returns (0: no limit): live follows */
 	gint64 events_max;
 	guint event_scans;
 } OsqdQueryControl;

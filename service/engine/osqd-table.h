@@ -161,6 +161,8 @@ GPtrArray *osqd_table_context_text_likes(OsqdTableContext *ctx, guint column);
  * notes the id of each one it returns, so that query's next run starts after them. */
 gint64 osqd_table_context_get_events_since(OsqdTableContext *ctx);
 void osqd_table_context_note_event(OsqdTableContext *ctx, gint64 event_id);
+/* The most events a scan should return, oldest first (0: no limit). */
+gint64 osqd_table_context_get_events_limit(OsqdTableContext *ctx);
 
 /* FALSE (with OSQ_ERROR_CANCELLED or OSQ_ERROR_TIMED_OUT) once the query was interrupted or
  * passed its deadline. Generators call it between files, processes, packages... */

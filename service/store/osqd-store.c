@@ -29,7 +29,12 @@ static const gchar osqd_store_schema[] =
         "CREATE TABLE IF NOT EXISTS kv(domain TEXT NOT NULL, key TEXT NOT NULL, "
         "  value BLOB NOT NULL, PRIMARY KEY(domain, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS logs(id INTEGER PRIMARY KEY AUTOINCREMENT, "
-        "  value BLOB NOT NULL);";
+        "  value BLOB NOT NULL);"
+        /* version 2: event rows (service/events), by subscriber and event id, and by time */
+        "CREATE TABLE IF NOT EXISTS events(subscriber TEXT NOT NULL, eid INTEGER NOT NULL, "
+        "  time INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY(subscriber, eid)) "
+        "  WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS events_time ON events(subscriber, time);";
 
 OsqdStoreLog *
 osqd_store_log_new(OsqdStoreLogKind kind, const gchar *name, gint64 unix_time, const gchar *line)
@@ -92,7 +97,8 @@ store_setup(OsqdStore *store, GError **error)
 		            OSQD_STORE_SCHEMA_VERSION);
 		return FALSE;
 	}
-	if (version == 0) {
+	if (version < OSQD_STORE_SCHEMA_VERSION) {
+		/* the schema above created what a version 1 database lacked */
 		g_autofree gchar *sql = g_strdup_printf(
 		        "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '%d')",
 		        OSQD_STORE_SCHEMA_VERSION);

@@ -6,7 +6,8 @@
  * protobuf-c messages (idl/osq-store.proto). A scheduled run commits its new result and its log
  * lines in one transaction, so a crash at any point neither loses nor repeats a result: either
  * both are in or neither is. Loggers read pending lines in id order and delete them only after
- * they were written. The schema has a version; a newer one is refused.
+ * they were written. The schema has a version; a newer one is refused. Event rows live in the
+ * same file (table `events`), written and read by service/events over connections of its own.
  */
 #pragma once
 
@@ -14,7 +15,8 @@
 
 G_BEGIN_DECLS
 
-#define OSQD_STORE_SCHEMA_VERSION 1
+/* 2: the events table (event rows, written by service/events over its own connections) */
+#define OSQD_STORE_SCHEMA_VERSION 2
 
 typedef enum {
 	OSQD_STORE_LOG_RESULT = 0,

@@ -75,8 +75,8 @@ def load_spec(path):
     if not spec["description"].endswith("."):
         raise SpecError(f"{where}: description must end with a period")
     impl = spec["implementation"]
-    if not re.match(r"^(linux|utility)/[a-z0-9_-]+\.c$", impl):
-        raise SpecError(f"{where}: implementation must be linux/<family>.c or utility/<family>.c")
+    if not re.match(r"^(linux|utility|events)/[a-z0-9_-]+\.c$", impl):
+        raise SpecError(f"{where}: implementation must be linux/, utility/ or events/<family>.c")
     attrs = spec.get("attributes", [])
     for a in attrs:
         if a not in TABLE_ATTRIBUTES:
@@ -106,7 +106,8 @@ def load_spec(path):
             if flag not in COLUMN_FLAGS:
                 raise SpecError(f"{where}: column '{cname}' has unknown flag '{flag}'")
     is_event = "event" in attrs
-    if is_event != name.endswith("_events"):
+    # osquery_events (the framework's status) is osquery's one *_events table that is not one
+    if is_event != (name.endswith("_events") and name != "osquery_events"):
         raise SpecError(f"{where}: event tables, and only they, are named *_events")
     if is_event:
         time = [c for c in spec["columns"] if c["name"] == "time"]
@@ -118,13 +119,18 @@ def load_spec(path):
 
 
 def check_reference(spec, reference):
-    """Column names, order, types and the index/required/hidden flags must be osquery's."""
+    """Column names, order, types and the index/required/hidden flags must be osquery's. osq may
+    add columns of its own after osquery's, hidden ones only, so that SELECT * is unchanged."""
     ref = reference.get(spec["name"])
     if ref is None:
         return
     where = spec["name"] + ".toml"
     ours = [c["name"] for c in spec["columns"]]
     theirs = [c["name"] for c in ref["columns"]]
+    for extra in spec["columns"][len(theirs):]:
+        if ours[:len(theirs)] == theirs and "hidden" not in extra.get("flags", []):
+            raise SpecError(f"{where}: column '{extra['name']}' is not osquery's: it must be hidden")
+    ours = ours[:len(theirs)]
     if ours != theirs:
         raise SpecError(f"{where}: columns {ours} differ from osquery's {theirs}")
     for c, r in zip(spec["columns"], ref["columns"]):
