@@ -35,6 +35,18 @@ struct QueryPage {
   6:bool done,
 }
 
+// One answer of a live follow (followStart, followPoll): the follow query's rows over the events
+// after the cursor it was given, as queryTyped returns them, and the cursor to give next time.
+// Event ids are one sequence for all event tables, so a cursor means the same for each of them.
+struct FollowPage {
+  1:osquery.ExtensionStatus status,
+  2:list<string> columns,
+  3:list<string> types,
+  4:list<list<string>> rows,
+  5:list<i64> null_cells,
+  6:i64 cursor,
+}
+
 service OsqManager extends osquery.ExtensionManager {
   // query() with ordered, typed columns and NULLs kept, in one round trip.
   QueryResult queryTyped(1:string sql),
@@ -48,4 +60,15 @@ service OsqManager extends osquery.ExtensionManager {
   // The next page of the query queryStart opened; without one, status 1 "no query in
   // progress" and done true.
   QueryPage queryNext(),
+  // Starts a live follow of sql, a query that reads an event table (file_events,
+  // process_events, hardware_events; joins and filters allowed): checks it and answers with its
+  // columns, no rows, and the cursor to poll from: the newest event now (from_start false) or
+  // 0 (from_start true: the history kept comes first). Status 1 when sql reads no event table.
+  FollowPage followStart(1:string sql, 2:bool from_start),
+  // Long poll: waits up to timeout_ms (0: answer at once; at most 60000) until events newer
+  // than cursor exist, then answers with sql's rows over at most max_rows of them, oldest
+  // first (max_rows 0: 1000; at most 100000), and the cursor after the last event it read.
+  // Events the query filtered out still move the cursor. No new events before the timeout:
+  // no rows and the same cursor. Rows are never given twice for one cursor sequence.
+  FollowPage followPoll(1:string sql, 2:i64 cursor, 3:i32 max_rows, 4:i32 timeout_ms),
 }

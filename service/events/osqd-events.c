@@ -82,6 +82,7 @@ struct _OsqdEvents {
 	gint64 next_eid;
 	gint64 committed_eid; /* every row up to it was written (or counted as lost) */
 	gboolean flush_wanted;
+	gboolean closing; /* waits end: the framework is going */
 	gboolean stop;
 	GThread *writer;
 	sqlite3 *db; /* the writer's */
@@ -596,6 +597,11 @@ osqd_events_free(OsqdEvents *events)
 {
 	if (events == NULL)
 		return;
+	/* followers waiting for events give up first, then calls into the tables end */
+	g_mutex_lock(&events->lock);
+	events->closing = TRUE;
+	g_cond_broadcast(&events->committed);
+	g_mutex_unlock(&events->lock);
 	g_mutex_lock(&osqd_events_installed_lock);
 	if (osqd_events_installed == events) {
 		osqd_events_installed = NULL;
@@ -917,7 +923,7 @@ osqd_event_subscriber_wait(OsqdEventSubscriber *subscriber, gint64 after_eid, gi
 		gint64 now = g_get_monotonic_time();
 
 		found = subscriber->last_eid > after_eid;
-		if (found || events->stop || now >= deadline ||
+		if (found || events->closing || now >= deadline ||
 		    (cancelled != NULL && g_atomic_int_get(cancelled) != 0))
 			break;
 		(void)g_cond_wait_until(&events->committed, &events->lock,
@@ -1195,6 +1201,40 @@ events_provider_losses(gpointer user_data)
 	return rows;
 }
 
+static gint64
+events_provider_sync(gpointer user_data)
+{
+	OsqdEvents *events = user_data;
+	gint64 eid;
+
+	osqd_events_flush(events);
+	g_mutex_lock(&events->lock);
+	eid = events->committed_eid;
+	g_mutex_unlock(&events->lock);
+	return eid;
+}
+
+static gboolean
+events_provider_wait(gpointer user_data, gint64 after_eid, gint64 deadline, const gint *cancelled)
+{
+	OsqdEvents *events = user_data;
+	gboolean found;
+
+	g_mutex_lock(&events->lock);
+	for (;;) {
+		gint64 now = g_get_monotonic_time();
+
+		found = events->committed_eid > after_eid;
+		if (found || events->closing || now >= deadline ||
+		    (cancelled != NULL && g_atomic_int_get(cancelled) != 0))
+			break;
+		(void)g_cond_wait_until(&events->committed, &events->lock,
+		                        MIN(deadline, now + 50 * G_TIME_SPAN_MILLISECOND));
+	}
+	g_mutex_unlock(&events->lock);
+	return found;
+}
+
 void
 osqd_events_install(OsqdEvents *events)
 {
@@ -1202,6 +1242,8 @@ osqd_events_install(OsqdEvents *events)
 		.generate = events_provider_generate,
 		.status = events_provider_status,
 		.losses = events_provider_losses,
+		.sync = events_provider_sync,
+		.wait = events_provider_wait,
 		.user_data = events,
 	};
 

@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "events/events.h"
 #include "osq-error.h"
 #include "osq-thrift.h"
 #include "osqd-rpc-extensions.h"
@@ -631,6 +632,148 @@ method_query_typed(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray 
 	method_sql(session, call, reply, osqd_rpc_query_write_typed_reply, TRUE);
 }
 
+/* ---- live follows: followStart, followPoll ---- */
+
+#define FOLLOW_ROWS_DEFAULT 1000
+#define FOLLOW_ROWS_MAX     100000
+#define FOLLOW_TIMEOUT_MAX  60000
+
+typedef struct {
+	gboolean from_start; /* followStart field 2 */
+	gint64 cursor;       /* followPoll field 2 */
+	gint32 max_rows;     /* field 3 */
+	gint32 timeout_ms;   /* field 4 */
+} FollowArgs;
+
+static gboolean
+follow_read_args(const OsqdRpcCall *call, FollowArgs *args, GError **error)
+{
+	OsqThriftReader reader;
+
+	osq_thrift_reader_init(&reader, call->args, call->args_len);
+	for (;;) {
+		OsqThriftType type;
+		gint16 id;
+		guint8 byte;
+
+		if (!osq_thrift_read_field_begin(&reader, &type, &id, error))
+			return FALSE;
+		if (type == OSQ_THRIFT_STOP)
+			return TRUE;
+		if (id == 2 && type == OSQ_THRIFT_BOOL) {
+			if (!osq_thrift_read_byte(&reader, &byte, error))
+				return FALSE;
+			args->from_start = byte != 0;
+		} else if (id == 2 && type == OSQ_THRIFT_I64) {
+			if (!osq_thrift_read_i64(&reader, &args->cursor, error))
+				return FALSE;
+		} else if (id == 3 && type == OSQ_THRIFT_I32) {
+			if (!osq_thrift_read_i32(&reader, &args->max_rows, error))
+				return FALSE;
+		} else if (id == 4 && type == OSQ_THRIFT_I32) {
+			if (!osq_thrift_read_i32(&reader, &args->timeout_ms, error))
+				return FALSE;
+		} else if (!osq_thrift_skip(&reader, type, error)) {
+			return FALSE;
+		}
+	}
+}
+
+/* Runs the follow query over the events after @cursor (at most @max_rows of them) into
+ * @reply. */
+static void
+follow_run(OsqdRpcQueryRun *run, const OsqdRpcCall *call, gint64 cursor, gint64 max_rows,
+           OsqdRpcFollowResult *result, GByteArray *reply)
+{
+	osqd_engine_set_events_since(run->engine, cursor);
+	osqd_engine_set_events_limit(run->engine, max_rows);
+	osqd_rpc_query_write_follow_reply(run, call->name, call->seqid, call->sql, result, reply);
+	osqd_engine_set_events_since(run->engine, 0);
+	osqd_engine_set_events_limit(run->engine, 0);
+}
+
+static void
+method_follow_start(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = { 0 };
+	OsqdRpcFollowResult result = { 0 };
+	FollowArgs args = { 0 };
+	gint64 newest;
+
+	if (!follow_read_args(call, &args, &error) || !session_work_begin(session, &run, &error)) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		return;
+	}
+	newest = osqd_events_sync();
+	if (newest < 0) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED,
+		                    "live follows need osqd's event framework: run osqd with a "
+		                    "config and without --disable_events");
+		session_work_end(session);
+		return;
+	}
+	/* the query runs over no event at all: it is checked, and its columns are known */
+	result.cursor = args.from_start ? 0 : newest;
+	follow_run(&run, call, G_MAXINT64, 1, &result, reply);
+	if (result.ok && osqd_engine_get_event_scans(run.engine) == 0) {
+		g_byte_array_set_size(reply, 0);
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED,
+		                    "a follow needs a query on an event table (file_events, "
+		                    "process_events, hardware_events)");
+	}
+	session_work_end(session);
+}
+
+static void
+method_follow_poll(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray *reply)
+{
+	g_autoptr(GError) error = NULL;
+	OsqdRpcQueryRun run = { 0 };
+	FollowArgs args = { 0 };
+	gint64 deadline;
+	gint64 max_rows;
+
+	if (!follow_read_args(call, &args, &error) || !session_work_begin(session, &run, &error)) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		return;
+	}
+	max_rows = args.max_rows <= 0 ? FOLLOW_ROWS_DEFAULT : MIN(args.max_rows, FOLLOW_ROWS_MAX);
+	deadline = g_get_monotonic_time() +
+	           (gint64)CLAMP(args.timeout_ms, 0, FOLLOW_TIMEOUT_MAX) * G_TIME_SPAN_MILLISECOND;
+	for (;;) {
+		OsqdRpcFollowResult result = { 0 };
+		gint64 newest = osqd_events_sync();
+		gsize start = reply->len;
+
+		if (newest >= 0 && newest <= args.cursor &&
+		    osqd_events_wait(args.cursor, deadline, run.cancelled))
+			newest = osqd_events_sync();
+		/* every event up to @newest is committed: a scan that stops short of max_rows has
+		 * seen all of them, so the cursor may move to @newest */
+		result.cursor = args.cursor;
+		follow_run(&run, call, args.cursor, max_rows, &result, reply);
+		if (!result.ok || result.rows > 0 || g_get_monotonic_time() >= deadline ||
+		    g_atomic_int_get(run.cancelled) != 0 || newest <= args.cursor)
+			break;
+		if (result.cursor > args.cursor) {
+			/* the new events were all filtered out: wait for more with the cursor moved
+			 */
+			args.cursor = result.cursor;
+			g_byte_array_set_size(reply, (guint)start);
+			continue;
+		}
+		if (newest > args.cursor) {
+			/* nothing of this query's tables among the new events */
+			args.cursor = newest;
+			g_byte_array_set_size(reply, (guint)start);
+			continue;
+		}
+		break;
+	}
+	session_work_end(session);
+}
+
 static const struct {
 	const gchar *name;
 	OsqdRpcMethodFunc func;
@@ -640,6 +783,8 @@ static const struct {
 	{ "queryTyped", method_query_typed },
 	{ "queryStart", method_query_start },
 	{ "queryNext", method_query_next },
+	{ "followStart", method_follow_start },
+	{ "followPoll", method_follow_poll },
 	{ "getQueryColumns", method_get_query_columns },
 	{ "extensions", method_extensions },
 	{ "options", method_options },

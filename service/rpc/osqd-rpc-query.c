@@ -463,10 +463,11 @@ query_encode_typed(OsqdRpcQueryState *state, sqlite3_stmt *stmt, GError **error)
 	return TRUE;
 }
 
-/* queryTyped, or queryStart of several statements (@page: a last QueryPage). */
+/* queryTyped, or queryStart of several statements (@page: a last QueryPage), or a follow's
+ * FollowPage (@follow: its cursor is written as field 6 and the counts are returned). */
 static void
-query_write_typed(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const gchar *sql,
-                  GByteArray *out, gboolean page)
+query_write_typed_full(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const gchar *sql,
+                       GByteArray *out, gboolean page, OsqdRpcFollowResult *follow)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) null_cells = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -497,14 +498,39 @@ query_write_typed(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const g
 		osq_thrift_write_i64(out, g_array_index(null_cells, gint64, i));
 	if (page)
 		page_write_done(out, TRUE);
+	if (follow != NULL) {
+		follow->cursor = MAX(follow->cursor, osqd_engine_get_events_max(run->engine));
+		follow->rows = state.rows;
+		follow->ok = TRUE;
+		osq_thrift_write_field_begin(out, OSQ_THRIFT_I64, 6);
+		osq_thrift_write_i64(out, follow->cursor);
+	}
 	if (!query_check_byte_limit(&state, &error)) {
 		g_autofree gchar *message = query_error_message(run, error);
 		g_byte_array_set_size(out, (guint)state.start);
 		typed_write_error_reply(out, name, seqid, message, page);
+		if (follow != NULL)
+			follow->ok = FALSE;
 		return;
 	}
 	osq_thrift_write_field_stop(out);
 	osq_thrift_write_field_stop(out);
+}
+
+static void
+query_write_typed(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid, const gchar *sql,
+                  GByteArray *out, gboolean page)
+{
+	query_write_typed_full(run, name, seqid, sql, out, page, NULL);
+}
+
+void
+osqd_rpc_query_write_follow_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                  const gchar *sql, OsqdRpcFollowResult *follow, GByteArray *out)
+{
+	follow->ok = FALSE;
+	follow->rows = 0;
+	query_write_typed_full(run, name, seqid, sql, out, FALSE, follow);
 }
 
 void

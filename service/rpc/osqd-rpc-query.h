@@ -31,6 +31,21 @@ void osqd_rpc_query_write_columns_reply(OsqdRpcQueryRun *run, const gchar *name,
 void osqd_rpc_query_write_typed_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
                                       const gchar *sql, GByteArray *out);
 
+/* A follow's answer: in, the cursor the page may not go below; out, the cursor written (the
+ * newest event the statement read, if higher), the rows written, and whether the query ran. */
+typedef struct {
+	gint64 cursor;
+	guint64 rows;
+	gboolean ok;
+} OsqdRpcFollowResult;
+
+/* followStart/followPoll: queryTyped's reply as a FollowPage (field 6 the cursor). Set the
+ * engine's event cursor and limit first. On failure the reply is a FollowPage with status 1
+ * and no cursor. */
+void osqd_rpc_query_write_follow_reply(OsqdRpcQueryRun *run, const gchar *name, gint32 seqid,
+                                       const gchar *sql, OsqdRpcFollowResult *follow,
+                                       GByteArray *out);
+
 /* queryStart/queryNext: a cursor is one statement's rows, encoded page by page. */
 #define OSQD_RPC_PAGE_ROWS_DEFAULT 2000
 #define OSQD_RPC_PAGE_ROWS_MAX     100000

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * file_events, process_events, hardware_events, osquery_events and osq_event_loss (see
- * events.h). The provider is copied under a lock and called without it: the daemon installs it
- * once before serving and removes it only after every query stopped.
+ * events.h). The provider is copied under a lock and called without it; each call counts as a
+ * user, and removing the provider waits for the users to go, so the framework can be freed
+ * while clients still query.
  */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 static GMutex osqd_events_lock;
 static OsqdEventsProvider osqd_events_provider;
 static gboolean osqd_events_have_provider;
+static guint osqd_events_users;
+static GCond osqd_events_users_cond;
 
 void
 osqd_event_status_free(OsqdEventStatus *status)
@@ -43,9 +46,12 @@ osqd_events_set_provider(const OsqdEventsProvider *provider)
 	osqd_events_have_provider = provider != NULL;
 	if (provider != NULL)
 		osqd_events_provider = *provider;
+	while (provider == NULL && osqd_events_users > 0)
+		g_cond_wait(&osqd_events_users_cond, &osqd_events_lock);
 	g_mutex_unlock(&osqd_events_lock);
 }
 
+/* Copies the provider and counts a user: events_put_provider() after the call. */
 static gboolean
 events_get_provider(OsqdEventsProvider *provider)
 {
@@ -54,8 +60,47 @@ events_get_provider(OsqdEventsProvider *provider)
 	g_mutex_lock(&osqd_events_lock);
 	have = osqd_events_have_provider;
 	*provider = osqd_events_provider;
+	if (have)
+		osqd_events_users++;
 	g_mutex_unlock(&osqd_events_lock);
 	return have;
+}
+
+static void
+events_put_provider(void)
+{
+	g_mutex_lock(&osqd_events_lock);
+	if (--osqd_events_users == 0)
+		g_cond_broadcast(&osqd_events_users_cond);
+	g_mutex_unlock(&osqd_events_lock);
+}
+
+gint64
+osqd_events_sync(void)
+{
+	OsqdEventsProvider provider;
+	gint64 eid = -1;
+
+	if (!events_get_provider(&provider))
+		return -1;
+	if (provider.sync != NULL)
+		eid = provider.sync(provider.user_data);
+	events_put_provider();
+	return eid;
+}
+
+gboolean
+osqd_events_wait(gint64 after_eid, gint64 deadline, const gint *cancelled)
+{
+	OsqdEventsProvider provider;
+	gboolean found = FALSE;
+
+	if (!events_get_provider(&provider))
+		return FALSE;
+	if (provider.wait != NULL)
+		found = provider.wait(provider.user_data, after_eid, deadline, cancelled);
+	events_put_provider();
+	return found;
 }
 
 /* Every event table answers from the provider; without one it is empty. */
@@ -64,12 +109,16 @@ events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **error)
 {
 	OsqdEventsProvider provider;
 
-	if (!events_get_provider(&provider) || provider.generate == NULL) {
+	gboolean ok;
+
+	if (!events_get_provider(&provider)) {
 		g_debug("%s: events are not enabled here (osqd --disable_events=false)",
 		        osqd_table_context_get_table(ctx)->name);
 		return TRUE;
 	}
-	return provider.generate(provider.user_data, ctx, sink, error);
+	ok = provider.generate == NULL || provider.generate(provider.user_data, ctx, sink, error);
+	events_put_provider();
+	return ok;
 }
 
 gboolean
@@ -97,9 +146,10 @@ osqd_table_osquery_events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GEr
 	g_autoptr(GPtrArray) rows = NULL;
 
 	(void)error;
-	if (!events_get_provider(&provider) || provider.status == NULL)
+	if (!events_get_provider(&provider))
 		return TRUE;
-	rows = provider.status(provider.user_data);
+	rows = provider.status != NULL ? provider.status(provider.user_data) : NULL;
+	events_put_provider();
 	for (guint i = 0; rows != NULL && i < rows->len; i++) {
 		const OsqdEventStatus *s = g_ptr_array_index(rows, i);
 		OsqdRow *row = osqd_row_sink_append(sink);
@@ -123,9 +173,10 @@ osqd_table_osq_event_loss_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GEr
 
 	(void)ctx;
 	(void)error;
-	if (!events_get_provider(&provider) || provider.losses == NULL)
+	if (!events_get_provider(&provider))
 		return TRUE;
-	rows = provider.losses(provider.user_data);
+	rows = provider.losses != NULL ? provider.losses(provider.user_data) : NULL;
+	events_put_provider();
 	for (guint i = 0; rows != NULL && i < rows->len; i++) {
 		const OsqdEventLoss *l = g_ptr_array_index(rows, i);
 		OsqdRow *row = osqd_row_sink_append(sink);

@@ -44,10 +44,21 @@ typedef struct {
 	/* new arrays of OsqdEventStatus / OsqdEventLoss (free funcs set) */
 	GPtrArray *(*status)(gpointer user_data);
 	GPtrArray *(*losses)(gpointer user_data);
+	/* every row added so far committed; then the newest committed event id (0: none) */
+	gint64 (*sync)(gpointer user_data);
+	/* waits until an event newer than @after_eid is committed (TRUE), @deadline
+	 * (g_get_monotonic_time()) passes, *@cancelled is set or the framework closes */
+	gboolean (*wait)(gpointer user_data, gint64 after_eid, gint64 deadline,
+	                 const gint *cancelled);
 	gpointer user_data;
 } OsqdEventsProvider;
 
-/* Installs (or, with NULL, removes) the provider; the struct is copied. Not while queries run. */
+/* Installs (or, with NULL, removes) the provider; the struct is copied. Removing it waits until
+ * no call into the old one is running (the framework must first end its waits). */
 void osqd_events_set_provider(const OsqdEventsProvider *provider);
+
+/* For live follows (the RPC layer): the provider's sync and wait, or -1 / FALSE without one. */
+gint64 osqd_events_sync(void);
+gboolean osqd_events_wait(gint64 after_eid, gint64 deadline, const gint *cancelled);
 
 G_END_DECLS

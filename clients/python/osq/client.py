@@ -377,6 +377,33 @@ class Client:
                 return self._typed_strings(reply)
         return self._fallback_strings(sql, typed)
 
+    def follow(self, sql, typed=False, from_start=False, max_rows=1000, poll_timeout=1.0,
+               as_dicts=True):
+        """Follows event tables live: yields each new row of SQL as its events arrive.
+
+        SQL reads an event table (file_events, process_events, hardware_events), with any
+        filter or join: `for row in client.follow("SELECT path, action FROM file_events")`.
+        Rows come in event order, each once; from_start=True begins with the history osqd
+        keeps, else with the next event. The iterator never ends by itself: break out of the
+        loop to stop. Each wait is a long poll of poll_timeout seconds (kept below the client's
+        timeout) for at most max_rows events. Rows are dicts (as_dicts) or lists in column
+        order, typed as query() types them. Raises QueryError when SQL reads no event table or
+        osqd has no event framework (osquery has no live follow).
+        """
+        _check_sql(sql)
+        wait_ms = int(max(0.0, min(poll_timeout, self.timeout - 1.0)) * 1000)
+        with self._lock:
+            page = self._call("followStart", sql, bool(from_start))
+        self._check(page.status)
+        cursor = page.cursor or 0
+        while True:
+            with self._lock, _gc_paused():
+                page = self._call("followPoll", sql, cursor, int(max_rows), wait_ms)
+            columns, types, rows, null_cells = self._typed_strings(page)
+            if page.cursor is not None and page.cursor > cursor:
+                cursor = page.cursor
+            yield from decode_rows(columns, types, rows, null_cells, typed, as_dicts)
+
     def columns(self, sql):
         """Returns the result columns of SQL (prepared, not run) as (name, type) pairs."""
         _check_sql(sql)
