@@ -46,6 +46,13 @@ void osq_client_write_call(GByteArray *out, const gchar *method, gint32 seqid, c
 void osq_client_write_query_start(GByteArray *out, gint32 seqid, const gchar *sql,
                                   gint32 page_rows);
 
+/* A followStart CALL: field 1 = @sql, field 2 = @from_start. */
+void osq_client_write_follow_start(GByteArray *out, gint32 seqid, const gchar *sql,
+                                   gboolean from_start);
+/* A followPoll CALL: fields 1-4 = @sql, @cursor, @max_rows, @timeout_ms. */
+void osq_client_write_follow_poll(GByteArray *out, gint32 seqid, const gchar *sql, gint64 cursor,
+                                  gint32 max_rows, gint32 timeout_ms);
+
 /* ---- replies: each parses one whole message of @len bytes ---- */
 
 /* The reply of "ping": fails unless its status code is 0. */
@@ -65,6 +72,13 @@ gboolean osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, g
                                     GError **error);
 /* The result of every page added; @pages is left empty. */
 OsqResult *osq_client_pages_finish(OsqClientPages *pages, GError **error);
+/* The reply of followStart or followPoll (@method), a FollowPage: queryTyped's QueryResult
+ * plus field 6, the cursor, which goes to *@cursor (left as it was when the reply has none; a
+ * failing status leaves it too). A reply without columns gets those of @columns (the follow's,
+ * from followStart; may be NULL). */
+OsqResult *osq_client_parse_follow_reply(const guint8 *data, gsize len, gint32 seqid,
+                                         const gchar *method, const OsqResult *columns,
+                                         gint64 *cursor, GError **error);
 /* The reply of "getQueryColumns": a result with no rows. */
 OsqResult *osq_client_parse_columns_reply(const guint8 *data, gsize len, gint32 seqid,
                                           GError **error);
@@ -104,5 +118,6 @@ OsqThriftScan osq_client_scanner_run(OsqClientScanner *scanner, const guint8 *da
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqResult, osq_result_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqExtensionList, osq_extension_list_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqFollow, osq_follow_free)
 
 G_END_DECLS

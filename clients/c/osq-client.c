@@ -152,6 +152,33 @@ osq_client_write_query_start(GByteArray *out, gint32 seqid, const gchar *sql, gi
 	osq_thrift_write_field_stop(out);
 }
 
+void
+osq_client_write_follow_start(GByteArray *out, gint32 seqid, const gchar *sql, gboolean from_start)
+{
+	osq_thrift_write_message_begin(out, "followStart", OSQ_THRIFT_CALL, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(out, sql);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_BOOL, 2);
+	osq_thrift_write_byte(out, from_start ? 1 : 0);
+	osq_thrift_write_field_stop(out);
+}
+
+void
+osq_client_write_follow_poll(GByteArray *out, gint32 seqid, const gchar *sql, gint64 cursor,
+                             gint32 max_rows, gint32 timeout_ms)
+{
+	osq_thrift_write_message_begin(out, "followPoll", OSQ_THRIFT_CALL, seqid);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_STRING, 1);
+	osq_thrift_write_string(out, sql);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I64, 2);
+	osq_thrift_write_i64(out, cursor);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I32, 3);
+	osq_thrift_write_i32(out, max_rows);
+	osq_thrift_write_field_begin(out, OSQ_THRIFT_I32, 4);
+	osq_thrift_write_i32(out, timeout_ms);
+	osq_thrift_write_field_stop(out);
+}
+
 /* ---- replies ---- */
 
 /* An EXCEPTION message's TApplicationException {1: message, 2: type}. */
@@ -607,9 +634,11 @@ client_pages_reserve(OsqClientPages *pages, gsize len)
 	cells->arena = g_realloc(cells->arena, cells->arena_size);
 }
 
-gboolean
-osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len, gint32 seqid,
-                           const gchar *method, gboolean *done, GError **error)
+/* Field 6 of a page: QueryPage's done (@done not NULL) or FollowPage's cursor (@cursor not
+ * NULL; set only when the page has one and its status is 0). */
+static gboolean
+client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len, gint32 seqid,
+                       const gchar *method, gboolean *done, gint64 *cursor, GError **error)
 {
 	OsqThriftReader reader;
 	OsqClientCells *cells = &pages->cells;
@@ -620,7 +649,9 @@ osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len,
 	gsize base_rows = cells->n_rows;
 	gsize page_cells;
 	gint32 code = 0;
+	gint64 page_cursor = 0;
 	gboolean have_status = FALSE, have_rows = FALSE, have_nulls = FALSE, have_done = FALSE;
+	gboolean have_cursor = FALSE;
 	gboolean first = !pages->started;
 
 	if (!client_reply_begin(&reader, data, len, method, seqid, error) ||
@@ -655,6 +686,10 @@ osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len,
 				return client_protocol_error(error, codec_error, method);
 			have_done = TRUE;
 			*done = value != 0;
+		} else if (id == 6 && field == OSQ_THRIFT_I64 && cursor != NULL) {
+			if (!osq_thrift_read_i64(&reader, &page_cursor, &codec_error))
+				return client_protocol_error(error, codec_error, method);
+			have_cursor = TRUE;
 		} else if (!osq_thrift_skip(&reader, field, &codec_error)) {
 			return client_protocol_error(error, codec_error, method);
 		}
@@ -691,7 +726,16 @@ osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len,
 		cell += (gint64)(base_rows * pages->names->len);
 		g_array_append_val(cells->nulls, cell);
 	}
+	if (have_cursor)
+		*cursor = page_cursor;
 	return TRUE;
+}
+
+gboolean
+osq_client_pages_add_reply(OsqClientPages *pages, const guint8 *data, gsize len, gint32 seqid,
+                           const gchar *method, gboolean *done, GError **error)
+{
+	return client_pages_add_reply(pages, data, len, seqid, method, done, NULL, error);
 }
 
 OsqResult *
@@ -710,6 +754,29 @@ osq_client_parse_query_typed_reply(const guint8 *data, gsize len, gint32 seqid, 
 	if (!osq_client_pages_add_reply(pages, data, len, seqid, "queryTyped", NULL, error))
 		return NULL;
 	return osq_client_pages_finish(pages, error);
+}
+
+OsqResult *
+osq_client_parse_follow_reply(const guint8 *data, gsize len, gint32 seqid, const gchar *method,
+                              const OsqResult *columns, gint64 *cursor, GError **error)
+{
+	g_autoptr(OsqClientPages) pages = osq_client_pages_new();
+	gint64 page_cursor = *cursor;
+	OsqResult *result;
+
+	if (!client_pages_add_reply(pages, data, len, seqid, method, NULL, &page_cursor, error))
+		return NULL;
+	if (pages->names->len == 0 && columns != NULL) {
+		g_ptr_array_set_size(pages->types, 0);
+		for (gsize c = 0; c < columns->n_columns; c++) {
+			g_ptr_array_add(pages->names, g_strdup(columns->names[c]));
+			g_ptr_array_add(pages->types, g_strdup(columns->type_names[c]));
+		}
+	}
+	result = osq_client_pages_finish(pages, error);
+	if (result != NULL)
+		*cursor = page_cursor;
+	return result;
 }
 
 /* ExtensionResponse {1: status, 2: list<map<string,string>>}: checks the status and leaves
@@ -1458,14 +1525,11 @@ client_receive(OsqClient *client, gint64 deadline, gsize *length, GError **error
 	}
 }
 
-/* Sends one call and reads its reply into client->in; *@seqid is the call's sequence id.
- * On failure the connection is closed. */
+/* Connects if needed, numbers the call (*@seqid) and empties the buffers: the caller then
+ * writes its request into client->out and calls client_request_exchange(). */
 static gboolean
-client_call_full(OsqClient *client, const gchar *method, const gchar *sql, gint32 page_rows,
-                 gint64 deadline, gint32 *seqid, gsize *length, GError **error)
+client_request_prepare(OsqClient *client, gint64 deadline, gint32 *seqid, GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
-
 	client_drop_if_stale(client);
 	if (client->fd < 0 && !client_connect(client, deadline, error))
 		return FALSE;
@@ -1473,10 +1537,17 @@ client_call_full(OsqClient *client, const gchar *method, const gchar *sql, gint3
 	*seqid = client->seqid;
 	g_byte_array_set_size(client->out, 0);
 	g_byte_array_set_size(client->in, 0);
-	if (page_rows >= 0)
-		osq_client_write_query_start(client->out, *seqid, sql, page_rows);
-	else
-		osq_client_write_call(client->out, method, *seqid, sql);
+	return TRUE;
+}
+
+/* Sends client->out and reads the reply to @method into client->in (*@length bytes). On
+ * failure the connection is closed. */
+static gboolean
+client_request_exchange(OsqClient *client, const gchar *method, gint64 deadline, gsize *length,
+                        GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
 	if (!client_send(client, deadline, &error_local) ||
 	    !client_receive(client, deadline, length, &error_local)) {
 		client_disconnect(client);
@@ -1498,6 +1569,21 @@ client_call_full(OsqClient *client, const gchar *method, const gchar *sql, gint3
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* Sends one call and reads its reply into client->in; *@seqid is the call's sequence id.
+ * On failure the connection is closed. */
+static gboolean
+client_call_full(OsqClient *client, const gchar *method, const gchar *sql, gint32 page_rows,
+                 gint64 deadline, gint32 *seqid, gsize *length, GError **error)
+{
+	if (!client_request_prepare(client, deadline, seqid, error))
+		return FALSE;
+	if (page_rows >= 0)
+		osq_client_write_query_start(client->out, *seqid, sql, page_rows);
+	else
+		osq_client_write_call(client->out, method, *seqid, sql);
+	return client_request_exchange(client, method, deadline, length, error);
 }
 
 static gboolean

@@ -163,6 +163,54 @@ OSQ_PUBLIC size_t osq_extension_list_get_length(const OsqExtensionList *extensio
 OSQ_PUBLIC const OsqExtensionInfo *osq_extension_list_get(const OsqExtensionList *extensions,
                                                           size_t index);
 
+/* ==== Live follows ====
+ *
+ * A follow runs a query over an osqd's event tables (file_events, process_events,
+ * hardware_events; filters and joins allowed) again and again, each time over the events that
+ * arrived since the last time, so every new row comes once, in event order:
+ *
+ *   osq_client_follow(client, "SELECT target_path, action FROM file_events", false, &follow,
+ *                     &error);
+ *   while (!stop) {
+ *           if (osq_follow_next(follow, 1000, 0, &rows, &error) != 0)
+ *                   break;
+ *           (print the rows: possibly none)
+ *           osq_result_free(rows);
+ *   }
+ *   osq_follow_free(follow);
+ *
+ * An OsqFollow keeps its client (which must outlive it), its SQL and its cursor: the position
+ * in osqd's event sequence up to which rows were given. Other calls on the same client between
+ * two osq_follow_next() are fine, and so is a connection that was closed meanwhile (the next
+ * call connects again; the cursor carries on). Use one OsqFollow from one thread at a time.
+ * osquery has no live follows: osq_client_follow() then fails with
+ * OSQ_CLIENT_ERROR_NOT_SUPPORTED. */
+
+typedef struct OsqFollow OsqFollow;
+
+/* Starts following @sql, a query that reads an event table. @from_start: begin with the
+ * history osqd keeps (its events still in memory), else with the next event. Fails (status
+ * code OSQ_CLIENT_ERROR_FAILED and the daemon's message) when @sql reads no event table or
+ * osqd runs without its event framework. On success *@follow is set (free it with
+ * osq_follow_free()); on failure it is NULL. */
+OSQ_PUBLIC int osq_client_follow(OsqClient *client, const char *sql, bool from_start,
+                                 OsqFollow **follow, OsqClientError **error);
+/* Waits up to @timeout_ms (a long poll; the daemon waits at most 60000 ms, 0 answers at once)
+ * for events newer than the cursor, then sets *@rows to the query's rows over at most
+ * @max_rows of them (0: the daemon's default, 1000): a result with the follow's columns and
+ * types and possibly no rows (nothing new before the timeout, or the new events were all
+ * filtered out). Free it with osq_result_free(). The client's timeout does not cut the wait:
+ * this call allows @timeout_ms and a margin, or the client's timeout if longer. On failure
+ * *@rows is NULL and the cursor stays as it was, so the call may be repeated (after a
+ * cancel, a timeout or a broken connection too). */
+OSQ_PUBLIC int osq_follow_next(OsqFollow *follow, int timeout_ms, size_t max_rows,
+                               OsqResult **rows, OsqClientError **error);
+/* The cursor: the id of the newest event the follow has read; rows of later events are still
+ * to come (0 at the start of a follow @from_start). */
+OSQ_PUBLIC int64_t osq_follow_get_cursor(const OsqFollow *follow);
+/* Ends the follow (the daemon keeps no state for it). NULL is ignored. */
+OSQ_PUBLIC void osq_follow_free(OsqFollow *follow);
+
 /* ==== Extensions ====
  *
  * An extension is a process that adds tables, config plugins and logger plugins to osqd (or to

@@ -494,11 +494,6 @@ events_writer_thread(gpointer user_data)
 			g_mutex_unlock(&events->lock);
 			g_warning("events: %s", error->message);
 		}
-		if (g_get_monotonic_time() - last_maintenance >= EVENTS_MAINTENANCE_US) {
-			events_maintain(events);
-			last_maintenance = g_get_monotonic_time();
-		}
-
 		g_mutex_lock(&events->lock);
 		for (guint i = 0; i < batch->len; i++) {
 			OsqdEventRow *row = g_ptr_array_index(batch, i);
@@ -513,6 +508,13 @@ events_writer_thread(gpointer user_data)
 			events->committed_eid = last->eid;
 		}
 		g_cond_broadcast(&events->committed);
+		g_mutex_unlock(&events->lock);
+
+		if (g_get_monotonic_time() - last_maintenance >= EVENTS_MAINTENANCE_US) {
+			events_maintain(events);
+			last_maintenance = g_get_monotonic_time();
+		}
+		g_mutex_lock(&events->lock);
 	}
 	g_mutex_unlock(&events->lock);
 	return NULL;
