@@ -274,8 +274,7 @@ events_row_pack(const OsqdEventRow *row, gsize *len)
 			out->text = v->bytes.data;
 			break;
 		default:
-			out->kind_case = OSQ__STORE__VALUE__KIND_NULL;
-			out->null = TRUE;
+			/* NULL: an empty Value (two bytes), not the null field (four) */
 			break;
 		}
 	}
