@@ -129,8 +129,8 @@ events_loss_count(EventsLoss *loss, const gchar *who, const gchar *name, OsqdEve
 	if (loss->last_warning_us == 0 ||
 	    now_us - loss->last_warning_us >= EVENTS_WARN_INTERVAL_US) {
 		if (reason == OSQD_EVENT_LOSS_EXPIRED) {
-			g_message("events: %s %s: %" G_GUINT64_FORMAT
-			          " rows expired (%" G_GUINT64_FORMAT " so far)",
+			g_warning("events: %s %s: %" G_GUINT64_FORMAT
+			          " rows expired (%" G_GUINT64_FORMAT " since osqd started)",
 			          who, name, loss->events - loss->warned_events, loss->events);
 		} else {
 			g_warning("events: %s %s lost %s%" G_GUINT64_FORMAT

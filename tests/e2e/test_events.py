@@ -11,6 +11,7 @@ need it say so when they skip."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -189,6 +190,38 @@ def test_burst_rows_plus_losses_equal_operations(osqd_factory):
                        "'DELETED'")[0]["n"])
     assert creates + deletes == n
     b.rmdir()
+
+
+@needs_root
+def test_inotify_overflow_is_counted(osqd_factory):
+    # a tiny kernel queue for the daemon's inotify instance only (the limit is read when an
+    # instance is created; the machine's value is restored right after the daemon set up)
+    limit = pathlib.Path("/proc/sys/fs/inotify/max_queued_events")
+    saved = limit.read_text()
+    shm = pathlib.Path("/dev/shm")
+    o = pathlib.Path(tempfile.mkdtemp(prefix="osq-overflow-", dir=shm if shm.is_dir() else None))
+    try:
+        limit.write_text("8\n")
+        daemon = event_daemon(osqd_factory, {"file_paths": {"o": [f"{o}/"]}},
+                              "--enable_file_events", "--file_events_hash=false",
+                              "--events_max=0")
+    finally:
+        limit.write_text(saved)
+    subprocess.run(["python3", "-c", "import os,sys\n"
+                    "for i in range(20000): os.mknod(f'{sys.argv[1]}/f{i}')\n", str(o)],
+                   check=True)
+
+    def loss():
+        return rows(daemon, "SELECT name, type, reason, events, exact FROM osq_event_loss")
+    wait_for(lambda: loss() != [], message=daemon.log())
+    time.sleep(0.5)
+    overflow = loss()[0]
+    assert overflow["name"] == "inotify" and overflow["type"] == "publisher"
+    assert overflow["reason"] == "kernel_overflow" and overflow["exact"] == "0"
+    n = int(rows(daemon, "SELECT COUNT(*) AS n FROM file_events")[0]["n"])
+    assert n + int(overflow["events"]) <= 20000
+    wait_for(lambda: "lost at least" in daemon.log())
+    shutil.rmtree(o, ignore_errors=True)
 
 
 def test_expiry_and_events_max_are_counted(osqd_factory):
@@ -382,3 +415,53 @@ def test_hardware_events_from_uevents(osqd_factory):
                     "'/sys/devices/virtual/mem/null'")
     wait_for(lambda: changes() != [], message=daemon.log())
     assert changes()[0]["action"] == "change"
+
+
+def test_osqi_follow(osqd_factory, osqi_path):
+    """osqi's .follow prints the rows of new events as they come, until Ctrl-C."""
+    import queue
+    import signal
+
+    daemon = event_daemon(osqd_factory, lambda d: (d / "o").mkdir() or
+                          {"file_paths": {"o": [f"{d}/o/"]}}, "--enable_file_events")
+    o = daemon.directory / "o"
+    shell = subprocess.Popen([osqi_path, "--connect", daemon.socket_path, "--list"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        # piped input: .follow still stops at SIGINT, and osqi then reads on (to EOF)
+        shell.stdin.write(".follow SELECT target_path, action FROM file_events "
+                          "WHERE action = 'CREATED'\n")
+        shell.stdin.close()
+        lines = queue.Queue()
+        reader = threading.Thread(
+            target=lambda: [lines.put(line.rstrip("\n")) for line in shell.stdout], daemon=True)
+        reader.start()
+        # the follow begins with the next event: create files until one is printed
+        created, printed = [], []
+        deadline = time.monotonic() + 10
+        while not any(line.startswith(f"{o}/") for line in printed):
+            assert time.monotonic() < deadline, (printed, shell.poll())
+            created.append(f"{o}/n{len(created)}")
+            os.mknod(created[-1])
+            try:
+                printed.append(lines.get(timeout=0.3))
+            except queue.Empty:
+                pass
+        time.sleep(0.5)  # one more poll
+        shell.send_signal(signal.SIGINT)
+        assert shell.wait(5) == 0
+        assert shell.stderr.read() == ""
+        reader.join(5)
+        while not lines.empty():
+            printed.append(lines.get())
+        # the header, then each created file once, in order, from the first one followed
+        assert printed[0] == "target_path|action"
+        paths = [line.removesuffix("|CREATED") for line in printed[1:]]
+        first = created.index(paths[0])
+        assert paths == created[first:first + len(paths)]
+        assert all(line.endswith("|CREATED") for line in printed[1:])
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+            shell.wait()
