@@ -224,12 +224,14 @@ write_string_list(GByteArray *out, gint16 id, const gchar *const *values)
 		osq_thrift_write_string(out, values[i]);
 }
 
-/* A reply of @method with a QueryResult (@done < 0) or a QueryPage (done = @done) of @n_rows
- * rows of @width values (cells[row * width + c]); NULL @columns or @types leave them out. */
+/* A reply of @method with a QueryResult (@done < 0, @cursor < 0), a QueryPage (done = @done)
+ * or a FollowPage (cursor = @cursor) of @n_rows rows of @width values (cells[row * width + c]);
+ * NULL @columns or @types leave them out. */
 static GByteArray *
-build_page_reply(const gchar *method, gint done, gint32 seqid, gint32 code, const gchar *message,
-                 const gchar *const *columns, const gchar *const *types, const gchar *const *cells,
-                 guint n_rows, guint width, const gint64 *nulls, guint n_nulls)
+build_reply_full(const gchar *method, gint done, gint64 cursor, gint32 seqid, gint32 code,
+                 const gchar *message, const gchar *const *columns, const gchar *const *types,
+                 const gchar *const *cells, guint n_rows, guint width, const gint64 *nulls,
+                 guint n_nulls)
 {
 	GByteArray *out = g_byte_array_new();
 
@@ -256,9 +258,33 @@ build_page_reply(const gchar *method, gint done, gint32 seqid, gint32 code, cons
 		osq_thrift_write_field_begin(out, OSQ_THRIFT_BOOL, 6);
 		osq_thrift_write_byte(out, done ? 1 : 0);
 	}
+	if (cursor >= 0) {
+		osq_thrift_write_field_begin(out, OSQ_THRIFT_I64, 6);
+		osq_thrift_write_i64(out, cursor);
+	}
 	osq_thrift_write_field_stop(out); /* QueryResult */
 	osq_thrift_write_field_stop(out); /* result struct */
 	return out;
+}
+
+static GByteArray *
+build_page_reply(const gchar *method, gint done, gint32 seqid, gint32 code, const gchar *message,
+                 const gchar *const *columns, const gchar *const *types, const gchar *const *cells,
+                 guint n_rows, guint width, const gint64 *nulls, guint n_nulls)
+{
+	return build_reply_full(method, done, -1, seqid, code, message, columns, types, cells,
+	                        n_rows, width, nulls, n_nulls);
+}
+
+/* A FollowPage reply; @cursor < 0 leaves field 6 out. */
+static GByteArray *
+build_follow_reply(const gchar *method, gint64 cursor, gint32 seqid, gint32 code,
+                   const gchar *message, const gchar *const *columns, const gchar *const *types,
+                   const gchar *const *cells, guint n_rows, guint width, const gint64 *nulls,
+                   guint n_nulls)
+{
+	return build_reply_full(method, -1, cursor, seqid, code, message, columns, types, cells,
+	                        n_rows, width, nulls, n_nulls);
 }
 
 /* A queryTyped reply with @n_rows rows of @width values (cells[row * width + c]). */
@@ -884,7 +910,11 @@ typedef enum {
 	SERVER_HALF,           /* answer half of the reply and hang up */
 	SERVER_HANG_UP,        /* read the call and hang up */
 	SERVER_NEW_CONNECTION, /* accept a new connection (the first step does that too) */
+	SERVER_LATE,           /* answer after SERVER_LATE_MS */
 } ServerAction;
+
+/* longer than the 300 ms timeout of the tests' clients */
+#define SERVER_LATE_MS 800
 
 typedef GByteArray *(*ServerReplyFunc)(const gchar *method, gint32 seqid);
 
@@ -900,12 +930,13 @@ typedef struct {
 	gint listen_fd;
 	const ServerStep *steps;
 	guint n_steps;
-	guint done; /* steps carried out (atomic) */
+	guint done;         /* steps carried out (atomic) */
+	GAsyncQueue *calls; /* GByteArray: each call received, in order */
 	GThread *thread;
 } Server;
 
 static gboolean
-server_read_call(gint fd, gchar **method, gint32 *seqid)
+server_read_call(gint fd, GAsyncQueue *calls, gchar **method, gint32 *seqid)
 {
 	g_autoptr(GByteArray) in = g_byte_array_new();
 	OsqThriftMessageType type;
@@ -922,6 +953,7 @@ server_read_call(gint fd, gchar **method, gint32 *seqid)
 		    OSQ_THRIFT_SCAN_COMPLETE)
 			break;
 	}
+	g_async_queue_push(calls, g_byte_array_ref(in));
 	osq_thrift_reader_init(&reader, in->data, in->len);
 	return osq_thrift_read_message_begin(&reader, method, &type, seqid, NULL);
 }
@@ -947,9 +979,12 @@ server_thread(gpointer data)
 				continue;
 			}
 		}
-		g_assert(server_read_call(fd, &method, &seqid));
+		g_assert(server_read_call(fd, server->calls, &method, &seqid));
 		g_assert_cmpstr(method, ==, step->method);
 		switch (step->action) {
+		case SERVER_LATE:
+			g_usleep(SERVER_LATE_MS * 1000);
+			G_GNUC_FALLTHROUGH;
 		case SERVER_REPLY:
 			reply = step->reply(method, seqid);
 			g_assert(send(fd, reply->data, reply->len, MSG_NOSIGNAL) ==
@@ -1003,6 +1038,7 @@ server_start(const ServerStep *steps, guint n_steps)
 	g_assert(listen(server->listen_fd, 8) == 0);
 	server->steps = steps;
 	server->n_steps = n_steps;
+	server->calls = g_async_queue_new_full((GDestroyNotify)g_byte_array_unref);
 	server->thread = g_thread_new("server", server_thread, server);
 	return server;
 }
@@ -1012,6 +1048,7 @@ server_stop(Server *server)
 {
 	g_thread_join(server->thread);
 	assert_int_equal(g_atomic_int_get(&server->done), server->n_steps);
+	g_async_queue_unref(server->calls);
 	(void)close(server->listen_fd);
 	(void)g_unlink(server->path);
 	(void)g_rmdir(server->dir);
@@ -1298,6 +1335,367 @@ test_io_cancel(void **state)
 	server_stop(server);
 }
 
+/* ---- live follows ---- */
+
+/* The arguments of a call as the server read them (followStart's field 2 is a bool,
+ * followPoll's an i64). */
+typedef struct {
+	gchar *method;
+	gchar *sql;
+	gboolean from_start;
+	gint64 cursor;
+	gint32 max_rows;
+	gint32 timeout_ms;
+} CallArgs;
+
+static void
+call_args_clear(CallArgs *args)
+{
+	g_free(args->method);
+	g_free(args->sql);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CallArgs, call_args_clear)
+
+static void
+call_args_parse(const GByteArray *call, CallArgs *args)
+{
+	OsqThriftReader reader;
+	OsqThriftMessageType type;
+	gint32 seqid;
+
+	osq_thrift_reader_init(&reader, call->data, call->len);
+	assert_true(osq_thrift_read_message_begin(&reader, &args->method, &type, &seqid, NULL));
+	assert_int_equal(type, OSQ_THRIFT_CALL);
+	for (;;) {
+		OsqThriftType field;
+		gint16 id;
+		guint8 byte;
+		assert_true(osq_thrift_read_field_begin(&reader, &field, &id, NULL));
+		if (field == OSQ_THRIFT_STOP)
+			break;
+		if (id == 1 && field == OSQ_THRIFT_STRING) {
+			assert_true(osq_thrift_read_string(&reader, &args->sql, NULL));
+		} else if (id == 2 && field == OSQ_THRIFT_BOOL) {
+			assert_true(osq_thrift_read_byte(&reader, &byte, NULL));
+			args->from_start = byte != 0;
+		} else if (id == 2 && field == OSQ_THRIFT_I64) {
+			assert_true(osq_thrift_read_i64(&reader, &args->cursor, NULL));
+		} else if (id == 3 && field == OSQ_THRIFT_I32) {
+			assert_true(osq_thrift_read_i32(&reader, &args->max_rows, NULL));
+		} else if (id == 4 && field == OSQ_THRIFT_I32) {
+			assert_true(osq_thrift_read_i32(&reader, &args->timeout_ms, NULL));
+		} else {
+			fail_msg("unexpected field %d of type %d", id, field);
+		}
+	}
+	assert_int_equal(reader.pos, call->len);
+}
+
+/* The next call the server received, parsed. */
+static void
+server_pop_call(Server *server, CallArgs *args)
+{
+	g_autoptr(GByteArray) call = g_async_queue_timeout_pop(server->calls, 5 * G_USEC_PER_SEC);
+
+	assert_non_null(call);
+	call_args_parse(call, args);
+}
+
+static const gchar *const follow_columns[] = { "target_path", "action", NULL };
+static const gchar *const follow_types[] = { "TEXT", "TEXT", NULL };
+
+static void
+test_follow_requests(void **state)
+{
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_auto(CallArgs) start = { 0 };
+	g_auto(CallArgs) poll = { 0 };
+
+	osq_client_write_follow_start(out, 3, "SELECT 1 FROM file_events", TRUE);
+	call_args_parse(out, &start);
+	assert_string_equal(start.method, "followStart");
+	assert_string_equal(start.sql, "SELECT 1 FROM file_events");
+	assert_true(start.from_start);
+	g_byte_array_set_size(out, 0);
+	osq_client_write_follow_poll(out, 4, "SELECT 2 FROM file_events",
+	                             G_GINT64_CONSTANT(1) << 40, 17, 60000);
+	call_args_parse(out, &poll);
+	assert_string_equal(poll.method, "followPoll");
+	assert_string_equal(poll.sql, "SELECT 2 FROM file_events");
+	assert_true(poll.cursor == G_GINT64_CONSTANT(1) << 40);
+	assert_int_equal(poll.max_rows, 17);
+	assert_int_equal(poll.timeout_ms, 60000);
+}
+
+static void
+test_follow_reply(void **state)
+{
+	const gchar *const cells[] = { "/a", "CREATED", "/b", "" };
+	const gint64 nulls[] = { 3 };
+	g_autoptr(GByteArray) rows = build_follow_reply("followPoll", 9, 5, 0, "OK", follow_columns,
+	                                                follow_types, cells, 2, 2, nulls, 1);
+	g_autoptr(GByteArray) bare =
+	        build_follow_reply("followPoll", -1, 6, 0, "OK", NULL, NULL, cells, 1, 2, NULL, 0);
+	g_autoptr(GByteArray) failed = build_follow_reply("followPoll", -1, 7, 1, "no such table",
+	                                                  NULL, NULL, NULL, 0, 0, NULL, 0);
+	g_autoptr(GByteArray) start = build_follow_reply(
+	        "followStart", 4, 8, 0, "OK", follow_columns, follow_types, NULL, 0, 2, NULL, 0);
+	g_autoptr(GByteArray) page = build_page_reply("followPoll", 1, 8, 0, "OK", follow_columns,
+	                                              follow_types, cells, 1, 2, NULL, 0);
+	g_autoptr(OsqResult) columns = NULL;
+	g_autoptr(OsqResult) result = NULL;
+	g_autoptr(OsqResult) bare_result = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 cursor = 0;
+
+	columns = osq_client_parse_follow_reply(start->data, start->len, 8, "followStart", NULL,
+	                                        &cursor, &error);
+	assert_non_null(columns);
+	assert_int_equal(cursor, 4);
+	assert_int_equal(osq_result_get_n_rows(columns), 0);
+	assert_int_equal(osq_result_get_n_columns(columns), 2);
+	result = osq_client_parse_follow_reply(rows->data, rows->len, 5, "followPoll", columns,
+	                                       &cursor, &error);
+	assert_non_null(result);
+	assert_int_equal(cursor, 9);
+	assert_int_equal(osq_result_get_n_rows(result), 2);
+	assert_string_equal(osq_result_get_text(result, 0, 0), "/a");
+	assert_false(osq_result_is_null(result, 0, 1));
+	assert_true(osq_result_is_null(result, 1, 1));
+	/* no columns: the follow's; no cursor: the old one */
+	bare_result = osq_client_parse_follow_reply(bare->data, bare->len, 6, "followPoll", columns,
+	                                            &cursor, &error);
+	assert_non_null(bare_result);
+	assert_int_equal(cursor, 9);
+	assert_string_equal(osq_result_get_column_name(bare_result, 0), "target_path");
+	assert_string_equal(osq_result_get_column_type_name(bare_result, 1), "TEXT");
+	assert_string_equal(osq_result_get_text(bare_result, 0, 1), "CREATED");
+	/* a failing status: an error, the cursor stays */
+	assert_null(osq_client_parse_follow_reply(failed->data, failed->len, 7, "followPoll",
+	                                          columns, &cursor, &error));
+	assert_true(g_error_matches(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_FAILED));
+	assert_int_equal(cursor, 9);
+	g_clear_error(&error);
+	/* a bool field 6 (a QueryPage's done) is no cursor */
+	g_clear_pointer(&bare_result, osq_result_free);
+	bare_result = osq_client_parse_follow_reply(page->data, page->len, 8, "followPoll", columns,
+	                                            &cursor, &error);
+	assert_non_null(bare_result);
+	assert_int_equal(cursor, 9);
+	/* the reply to another call */
+	assert_null(osq_client_parse_follow_reply(rows->data, rows->len, 5, "followStart", columns,
+	                                          &cursor, &error));
+	assert_true(g_error_matches(error, OSQ_CLIENT_ERROR, OSQ_CLIENT_ERROR_PROTOCOL));
+	assert_int_equal(cursor, 9);
+}
+
+static GByteArray *
+reply_follow_start(const gchar *method, gint32 seqid)
+{
+	return build_follow_reply(method, 41, seqid, 0, "OK", follow_columns, follow_types, NULL, 0,
+	                          2, NULL, 0);
+}
+
+static GByteArray *
+reply_follow_rows(const gchar *method, gint32 seqid)
+{
+	const gchar *const cells[] = { "/w/a", "CREATED", "/w/b", "" };
+	const gint64 nulls[] = { 3 };
+
+	return build_follow_reply(method, 43, seqid, 0, "OK", follow_columns, follow_types, cells,
+	                          2, 2, nulls, 1);
+}
+
+static GByteArray *
+reply_follow_empty(const gchar *method, gint32 seqid)
+{
+	return build_follow_reply(method, 43, seqid, 0, "OK", follow_columns, follow_types, NULL, 0,
+	                          2, NULL, 0);
+}
+
+static GByteArray *
+reply_follow_no_cursor(const gchar *method, gint32 seqid)
+{
+	const gchar *const cells[] = { "/w/c", "UPDATED" };
+
+	return build_follow_reply(method, -1, seqid, 0, "OK", follow_columns, follow_types, cells,
+	                          1, 2, NULL, 0);
+}
+
+static GByteArray *
+reply_follow_failed(const gchar *method, gint32 seqid)
+{
+	return build_follow_reply(method, -1, seqid, 1,
+	                          "a follow needs a query on an event table (file_events, "
+	                          "process_events, hardware_events)",
+	                          NULL, NULL, NULL, 0, 0, NULL, 0);
+}
+
+static void
+test_io_follow(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_REPLY, "followStart", reply_follow_start },
+		{ SERVER_REPLY, "followPoll", reply_follow_rows },
+		{ SERVER_REPLY, "ping", reply_ping },
+		{ SERVER_REPLY, "followPoll", reply_follow_empty },
+		{ SERVER_REPLY, "followPoll", reply_follow_no_cursor },
+		{ SERVER_REPLY, "followPoll", reply_follow_failed },
+		{ SERVER_REPLY, "followPoll", reply_follow_empty },
+	};
+	const gchar *sql = "SELECT target_path, action FROM file_events";
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 5000, &error);
+	OsqFollow *follow = NULL;
+	OsqResult *rows = NULL;
+	g_auto(CallArgs) start = { 0 };
+	g_auto(CallArgs) poll1 = { 0 };
+	g_auto(CallArgs) ping = { 0 };
+	g_auto(CallArgs) poll2 = { 0 };
+	g_auto(CallArgs) poll3 = { 0 };
+	g_auto(CallArgs) poll4 = { 0 };
+	g_auto(CallArgs) poll5 = { 0 };
+
+	assert_int_equal(osq_client_follow(client, sql, true, &follow, &error), OSQ_CLIENT_OK);
+	assert_null(error);
+	assert_int_equal(osq_follow_get_cursor(follow), 41);
+	server_pop_call(server, &start);
+	assert_string_equal(start.method, "followStart");
+	assert_string_equal(start.sql, sql);
+	assert_true(start.from_start);
+
+	/* rows, one with a NULL; the cursor moves */
+	assert_int_equal(osq_follow_next(follow, 500, 10, &rows, &error), OSQ_CLIENT_OK);
+	server_pop_call(server, &poll1);
+	assert_string_equal(poll1.method, "followPoll");
+	assert_string_equal(poll1.sql, sql);
+	assert_int_equal(poll1.cursor, 41);
+	assert_int_equal(poll1.max_rows, 10);
+	assert_int_equal(poll1.timeout_ms, 500);
+	assert_int_equal(osq_result_get_n_rows(rows), 2);
+	assert_string_equal(osq_result_get_column_name(rows, 1), "action");
+	assert_string_equal(osq_result_get_text(rows, 1, 0), "/w/b");
+	assert_true(osq_result_is_null(rows, 1, 1));
+	assert_false(osq_result_is_null(rows, 0, 1));
+	assert_int_equal(osq_follow_get_cursor(follow), 43);
+	g_clear_pointer(&rows, osq_result_free);
+
+	/* another call on the client in between */
+	assert_int_equal(osq_client_ping(client, &error), OSQ_CLIENT_OK);
+	server_pop_call(server, &ping);
+	assert_string_equal(ping.method, "ping");
+
+	/* nothing new: no rows, the same cursor; the wait is capped at the daemon's 60 s */
+	assert_int_equal(osq_follow_next(follow, 90000, 0, &rows, &error), OSQ_CLIENT_OK);
+	server_pop_call(server, &poll2);
+	assert_int_equal(poll2.cursor, 43);
+	assert_int_equal(poll2.max_rows, 0);
+	assert_int_equal(poll2.timeout_ms, 60000);
+	assert_int_equal(osq_result_get_n_rows(rows), 0);
+	assert_int_equal(osq_result_get_n_columns(rows), 2);
+	assert_int_equal(osq_follow_get_cursor(follow), 43);
+	g_clear_pointer(&rows, osq_result_free);
+
+	/* a reply without a cursor keeps the old one */
+	assert_int_equal(osq_follow_next(follow, 0, 1, &rows, &error), OSQ_CLIENT_OK);
+	server_pop_call(server, &poll3);
+	assert_int_equal(poll3.cursor, 43);
+	assert_int_equal(osq_result_get_n_rows(rows), 1);
+	assert_string_equal(osq_result_get_text(rows, 0, 1), "UPDATED");
+	assert_int_equal(osq_follow_get_cursor(follow), 43);
+	g_clear_pointer(&rows, osq_result_free);
+
+	/* a failing poll: its error, no rows, the cursor stays */
+	assert_int_equal(osq_follow_next(follow, 0, 0, &rows, &error), OSQ_CLIENT_ERROR_FAILED);
+	assert_null(rows);
+	assert_int_equal(error->code, OSQ_CLIENT_ERROR_FAILED);
+	assert_non_null(strstr(error->message, "event table"));
+	g_clear_pointer(&error, osq_client_error_free);
+	server_pop_call(server, &poll4);
+	assert_int_equal(poll4.cursor, 43);
+	assert_int_equal(osq_follow_get_cursor(follow), 43);
+
+	/* and the follow goes on from there */
+	assert_int_equal(osq_follow_next(follow, 0, 0, &rows, NULL), OSQ_CLIENT_OK);
+	server_pop_call(server, &poll5);
+	assert_int_equal(poll5.cursor, 43);
+	g_clear_pointer(&rows, osq_result_free);
+
+	osq_follow_free(follow);
+	osq_follow_free(NULL);
+	osq_client_free(client);
+	server_stop(server);
+}
+
+static void
+test_io_follow_errors(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_REPLY, "followStart", reply_follow_failed },
+		{ SERVER_REPLY, "followStart", reply_unknown_method },
+	};
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 5000, &error);
+	OsqFollow *follow = NULL;
+
+	/* the daemon refuses the SQL */
+	assert_int_equal(osq_client_follow(client, "SELECT 1", false, &follow, &error),
+	                 OSQ_CLIENT_ERROR_FAILED);
+	assert_null(follow);
+	assert_int_equal(error->code, OSQ_CLIENT_ERROR_FAILED);
+	assert_non_null(strstr(error->message, "event table"));
+	g_clear_pointer(&error, osq_client_error_free);
+	/* osquery has no follows */
+	assert_int_equal(osq_client_follow(client, "SELECT 1", false, &follow, NULL),
+	                 OSQ_CLIENT_ERROR_NOT_SUPPORTED);
+	assert_null(follow);
+	assert_true(osq_client_is_connected(client));
+	/* no SQL */
+	assert_int_equal(osq_client_follow(client, NULL, false, &follow, &error),
+	                 OSQ_CLIENT_ERROR_INVALID_ARGUMENT);
+	assert_null(follow);
+	g_clear_pointer(&error, osq_client_error_free);
+	osq_client_free(client);
+	server_stop(server);
+}
+
+static void
+test_io_follow_long_poll(void **state)
+{
+	const ServerStep steps[] = {
+		{ SERVER_REPLY, "followStart", reply_follow_start },
+		{ SERVER_LATE, "followPoll", reply_follow_rows },
+		{ SERVER_SILENT, "ping", NULL },
+	};
+	Server *server = server_start(steps, G_N_ELEMENTS(steps));
+	OsqClientError *error = NULL;
+	OsqClient *client = osq_client_new(server->path, 300, &error);
+	OsqFollow *follow = NULL;
+	OsqResult *rows = NULL;
+	gint64 start;
+
+	assert_int_equal(
+	        osq_client_follow(client, "SELECT * FROM file_events", false, &follow, &error),
+	        OSQ_CLIENT_OK);
+	/* the reply comes after the client's 300 ms, within the poll's wait */
+	start = g_get_monotonic_time();
+	assert_int_equal(osq_follow_next(follow, SERVER_LATE_MS, 0, &rows, &error), OSQ_CLIENT_OK);
+	assert_null(error);
+	assert_true(g_get_monotonic_time() - start >= (SERVER_LATE_MS - 50) * 1000);
+	assert_int_equal(osq_result_get_n_rows(rows), 2);
+	assert_int_equal(osq_follow_get_cursor(follow), 43);
+	osq_result_free(rows);
+	/* other calls keep the client's timeout */
+	assert_int_equal(osq_client_ping(client, &error), OSQ_CLIENT_ERROR_TIMED_OUT);
+	g_clear_pointer(&error, osq_client_error_free);
+	osq_follow_free(follow);
+	osq_client_free(client);
+	server_stop(server);
+}
+
 static void
 test_connect_errors(void **state)
 {
@@ -1321,18 +1719,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_write_call),     cmocka_unit_test(test_ping_reply),
-		cmocka_unit_test(test_typed_success),  cmocka_unit_test(test_typed_values),
-		cmocka_unit_test(test_typed_empty),    cmocka_unit_test(test_typed_failed_status),
-		cmocka_unit_test(test_exception),      cmocka_unit_test(test_wrong_seqid_and_name),
-		cmocka_unit_test(test_truncated),      cmocka_unit_test(test_inconsistent),
-		cmocka_unit_test(test_scanner_split),  cmocka_unit_test(test_scanner_huge),
-		cmocka_unit_test(test_scanner_random), cmocka_unit_test(test_untyped),
-		cmocka_unit_test(test_extensions),     cmocka_unit_test(test_io_timeout_reconnect),
-		cmocka_unit_test(test_io_fallback),    cmocka_unit_test(test_io_cancel),
-		cmocka_unit_test(test_pages),          cmocka_unit_test(test_pages_errors),
-		cmocka_unit_test(test_io_paging),      cmocka_unit_test(test_io_paging_fallback),
+		cmocka_unit_test(test_write_call),
+		cmocka_unit_test(test_ping_reply),
+		cmocka_unit_test(test_typed_success),
+		cmocka_unit_test(test_typed_values),
+		cmocka_unit_test(test_typed_empty),
+		cmocka_unit_test(test_typed_failed_status),
+		cmocka_unit_test(test_exception),
+		cmocka_unit_test(test_wrong_seqid_and_name),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_scanner_split),
+		cmocka_unit_test(test_scanner_huge),
+		cmocka_unit_test(test_scanner_random),
+		cmocka_unit_test(test_untyped),
+		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_io_timeout_reconnect),
+		cmocka_unit_test(test_io_fallback),
+		cmocka_unit_test(test_io_cancel),
+		cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_pages_errors),
+		cmocka_unit_test(test_io_paging),
+		cmocka_unit_test(test_io_paging_fallback),
 		cmocka_unit_test(test_connect_errors),
+		cmocka_unit_test(test_follow_requests),
+		cmocka_unit_test(test_follow_reply),
+		cmocka_unit_test(test_io_follow),
+		cmocka_unit_test(test_io_follow_errors),
+		cmocka_unit_test(test_io_follow_long_poll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

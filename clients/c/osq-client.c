@@ -6,7 +6,9 @@
  * closes the connection, and the next call connects again: the stream is never reused out of
  * step. Replies are parsed from one buffer: the cell texts are copied once into an arena, so a
  * result of N cells costs two allocations, not N. A query is read page by page (queryStart,
- * then queryNext until the last page) into that same arena, which grows by doubling.
+ * then queryNext until the last page) into that same arena, which grows by doubling. A live
+ * follow's poll is a long poll: its deadline is the wait it asks for plus a margin when that
+ * is longer than the client's timeout.
  */
 #include "config.h"
 
@@ -1884,6 +1886,119 @@ osq_client_extensions(OsqClient *client, OsqExtensionList **extensions, OsqClien
 	if (*extensions == NULL)
 		client_after_parse_error(client, error_local);
 	return client_error_export(error_local, error);
+}
+
+/* ---- live follows ---- */
+
+/* The daemon's longest wait in a followPoll. */
+#define OSQ_CLIENT_FOLLOW_MAX_WAIT_MS 60000
+/* What a followPoll may take beyond its wait: running the query over the new events, and the
+ * trip. */
+#define OSQ_CLIENT_FOLLOW_MARGIN_MS 5000
+
+struct OsqFollow {
+	OsqClient *client; /* not owned */
+	gchar *sql;
+	gint64 cursor;
+	OsqResult *columns; /* followStart's answer: the names and types, no rows */
+};
+
+/* A followPoll's deadline: the client's timeout, or @wait_ms and a margin if longer (none when
+ * the client has no timeout). */
+static gint64
+client_follow_deadline(OsqClient *client, gint wait_ms)
+{
+	gint64 allowed_ms;
+
+	if (client->timeout_ms <= 0)
+		return -1;
+	allowed_ms = MAX((gint64)client->timeout_ms, (gint64)wait_ms + OSQ_CLIENT_FOLLOW_MARGIN_MS);
+	return g_get_monotonic_time() + allowed_ms * 1000;
+}
+
+/* One followStart (@poll FALSE) or followPoll call: the reply's rows. The cursor moves only
+ * when the reply parsed and carries one. */
+static OsqResult *
+client_follow_call(OsqFollow *follow, gboolean poll, gboolean from_start, gint32 max_rows,
+                   gint32 wait_ms, gint64 deadline, GError **error)
+{
+	OsqClient *client = follow->client;
+	const gchar *method = poll ? "followPoll" : "followStart";
+	OsqResult *result;
+	gint32 seqid;
+	gsize length;
+
+	if (!client_request_prepare(client, deadline, &seqid, error))
+		return NULL;
+	if (poll)
+		osq_client_write_follow_poll(client->out, seqid, follow->sql, follow->cursor,
+		                             max_rows, wait_ms);
+	else
+		osq_client_write_follow_start(client->out, seqid, follow->sql, from_start);
+	if (!client_request_exchange(client, method, deadline, &length, error))
+		return NULL;
+	result = osq_client_parse_follow_reply(client->in->data, length, seqid, method,
+	                                       follow->columns, &follow->cursor, error);
+	if (result == NULL)
+		client_after_parse_error(client, *error);
+	return result;
+}
+
+int
+osq_client_follow(OsqClient *client, const char *sql, bool from_start, OsqFollow **follow,
+                  OsqClientError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&client->lock);
+	g_autoptr(GError) error_local = NULL;
+	g_autoptr(OsqFollow) started = NULL;
+
+	*follow = NULL;
+	if (sql == NULL) {
+		g_set_error_literal(&error_local, OSQ_CLIENT_ERROR,
+		                    OSQ_CLIENT_ERROR_INVALID_ARGUMENT, "no SQL given");
+		return client_error_export(error_local, error);
+	}
+	client_call_begin(client);
+	started = g_new0(OsqFollow, 1);
+	started->client = client;
+	started->sql = g_strdup(sql);
+	started->columns = client_follow_call(started, FALSE, from_start, 0, 0,
+	                                      client_deadline(client), &error_local);
+	if (started->columns == NULL)
+		return client_error_export(error_local, error);
+	*follow = g_steal_pointer(&started);
+	return OSQ_CLIENT_OK;
+}
+
+int
+osq_follow_next(OsqFollow *follow, int timeout_ms, size_t max_rows, OsqResult **rows,
+                OsqClientError **error)
+{
+	OsqClient *client = follow->client;
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&client->lock);
+	g_autoptr(GError) error_local = NULL;
+	gint32 wait_ms = CLAMP(timeout_ms, 0, OSQ_CLIENT_FOLLOW_MAX_WAIT_MS);
+
+	client_call_begin(client);
+	*rows = client_follow_call(follow, TRUE, FALSE, (gint32)MIN(max_rows, (gsize)G_MAXINT32),
+	                           wait_ms, client_follow_deadline(client, wait_ms), &error_local);
+	return client_error_export(error_local, error);
+}
+
+int64_t
+osq_follow_get_cursor(const OsqFollow *follow)
+{
+	return follow->cursor;
+}
+
+void
+osq_follow_free(OsqFollow *follow)
+{
+	if (follow == NULL)
+		return;
+	osq_result_free(follow->columns);
+	g_free(follow->sql);
+	g_free(follow);
 }
 
 /* ---- OsqResult ---- */

@@ -203,8 +203,8 @@ OSQ_PUBLIC int osq_client_follow(OsqClient *client, const char *sql, bool from_s
  * this call allows @timeout_ms and a margin, or the client's timeout if longer. On failure
  * *@rows is NULL and the cursor stays as it was, so the call may be repeated (after a
  * cancel, a timeout or a broken connection too). */
-OSQ_PUBLIC int osq_follow_next(OsqFollow *follow, int timeout_ms, size_t max_rows,
-                               OsqResult **rows, OsqClientError **error);
+OSQ_PUBLIC int osq_follow_next(OsqFollow *follow, int timeout_ms, size_t max_rows, OsqResult **rows,
+                               OsqClientError **error);
 /* The cursor: the id of the newest event the follow has read; rows of later events are still
  * to come (0 at the start of a follow @from_start). */
 OSQ_PUBLIC int64_t osq_follow_get_cursor(const OsqFollow *follow);

@@ -187,6 +187,21 @@ rows_when(Fixture *f, guint n)
 	return osqd_engine_testing_run(f->engine, sql, NULL);
 }
 
+/* The rows, once one of them contains @needle. */
+static gchar *
+rows_until(Fixture *f, const gchar *needle)
+{
+	for (gint i = 0; i < 500; i++) {
+		gchar *out = rows_when(f, 0);
+
+		if (strstr(out, needle) != NULL)
+			return out;
+		g_free(out);
+		g_usleep(10 * 1000);
+	}
+	return rows_when(f, 0);
+}
+
 static void
 test_categories_and_exclusions(void **state)
 {
@@ -206,7 +221,7 @@ test_categories_and_exclusions(void **state)
 	assert_int_equal(g_chmod(b, 0600), 0);
 	assert_int_equal(g_unlink(b), 0);
 	/* g_file_set_contents writes a temporary file and renames it over the target */
-	rows = rows_when(f, 9);
+	rows = rows_until(f, "w/b|DELETED|tree\n");
 	assert_non_null(strstr(rows, "c/today.log|MOVED_TO|logs\n"));
 	assert_non_null(strstr(rows, "c/app.conf|MOVED_TO|one\n"));
 	assert_non_null(strstr(rows, "w/deep/er/x|MOVED_TO|tree\n"));
@@ -275,6 +290,38 @@ test_reconfigure(void **state)
 	assert_string_equal(status, "inotify|5|2|1\n");
 }
 
+static void
+test_file_accesses(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GHashTable) paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                                    (GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GPtrArray) accesses = strings("reads", NULL);
+	g_autofree gchar *pattern = g_strdup_printf("%s/c/", f->tree);
+	g_autofree gchar *path = fixture_path(f, "c/read.me");
+	g_autofree gchar *rows = NULL;
+	g_autofree gchar *contents = NULL;
+	OsqdInotifyPaths config = { .file_paths = paths, .file_accesses = accesses };
+
+	g_hash_table_insert(paths, g_strdup("reads"), strings(pattern, NULL));
+	make_file(f, "c/read.me", "text");
+	osqd_events_configure(f->events, &config);
+	assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	rows = rows_when(f, 7);
+	/* opened and read; an access category is not hashed */
+	g_free(rows);
+	rows = osqd_engine_testing_run(
+	        f->engine,
+	        "SELECT substr(target_path, length(target_path) - 8), action, "
+	        "category FROM file_events WHERE action IN ('OPENED', "
+	        "'ACCESSED') ORDER BY eid",
+	        NULL);
+	assert_string_equal(rows, "c/read.me|OPENED|reads\nc/read.me|ACCESSED|reads\n");
+	g_free(rows);
+	rows = osqd_engine_testing_run(f->engine, "SELECT DISTINCT hashed FROM file_events", NULL);
+	assert_string_equal(rows, "0\n");
+}
+
 int
 main(void)
 {
@@ -282,6 +329,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_categories_and_exclusions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_directories_and_hashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconfigure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_accesses, setup, teardown),
 	};
 
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);

@@ -222,6 +222,8 @@ test_lookup(void **state)
 	assert_string_equal(osqi_command_lookup("c", 1), "connect");
 	assert_null(osqi_command_lookup("connect", 0));
 	assert_string_equal(osqi_command_lookup("d", 0), "disconnect");
+	assert_string_equal(osqi_command_lookup("f", 4), "follow");
+	assert_null(osqi_command_lookup("follow", 0));
 }
 
 static void
@@ -251,7 +253,17 @@ test_connect_commands(void **state)
 	g_autofree gchar *err = NULL;
 	g_autofree gchar *err2 = NULL;
 	g_autofree gchar *show = NULL;
+	g_autofree gchar *follow_err = NULL;
+	g_autofree gchar *follow_out = NULL;
 
+	/* a follow needs a daemon */
+	assert_int_equal(fixture_run(fixture, ".follow SELECT target_path FROM file_events"),
+	                 OSQI_COMMAND_ERROR);
+	follow_err = fixture_take_err(fixture);
+	assert_string_equal(follow_err, "Error: .follow needs a connection to osqd (.connect PATH "
+	                                "or --connect PATH)\n");
+	follow_out = fixture_take_out(fixture);
+	assert_string_equal(follow_out, "");
 	assert_int_equal(fixture_run(fixture, ".disconnect"), OSQI_COMMAND_ERROR);
 	err = fixture_take_err(fixture);
 	assert_non_null(strstr(err, "not connected"));
@@ -608,6 +620,9 @@ test_complete(void **state)
 
 	(void)state;
 	assert_completions(registry, ".mo", 0, mode);
+	assert_completions(registry, ".f", 0, (const gchar *const[]){ ".follow", NULL });
+	assert_completions(registry, ".follow SELECT * FROM fri", 22,
+	                   (const gchar *const[]){ "fridge", NULL });
 	assert_completions(registry, "  .t", 2, t_commands);
 	assert_completions(registry, "SELECT * FROM fr", 14, tables);
 	assert_completions(registry, "SELECT * FROM fridge JOIN f", 26, tables);

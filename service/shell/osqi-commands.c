@@ -33,6 +33,8 @@ static const gchar command_help_text[] =
         ".disconnect        Run statements in this process again (after .connect)\n"
         ".echo ON|OFF       Print each input line before running it\n"
         ".exit [CODE]       Leave the shell, with exit status CODE\n"
+        ".follow SQL        Print the rows of new events as they come, until Ctrl-C; SQL\n"
+        "                   reads an event table (file_events...); needs .connect\n"
         ".headers ON|OFF    Print column names in list, csv and column modes\n"
         ".help              Show this text\n"
         ".mode MODE         Choose how results look; MODE is one of:\n"
@@ -287,6 +289,24 @@ command_exit(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_co
 {
 	*exit_code = args->len > 1 ? (gint)g_ascii_strtoll(args->pdata[1], NULL, 10) : 0;
 	return OSQI_COMMAND_EXIT;
+}
+
+static OsqiCommandStatus
+command_follow(OsqiShell *shell, GPtrArray *args, const gchar *line, gint *exit_code)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (shell->client == NULL) {
+		osqi_shell_print_error(shell, 0,
+		                       ".follow needs a connection to osqd (.connect PATH or "
+		                       "--connect PATH)");
+		return OSQI_COMMAND_ERROR;
+	}
+	if (!osqi_remote_follow(shell, osqi_command_rest(line), &error)) {
+		osqi_shell_print_error(shell, 0, error->message);
+		return OSQI_COMMAND_ERROR;
+	}
+	return OSQI_COMMAND_OK;
 }
 
 static OsqiCommandStatus
@@ -556,6 +576,7 @@ static const OsqiCommand commands[] = {
 	{ "disconnect", 0, 0, command_disconnect },
 	{ "echo", 1, 1, command_echo },
 	{ "exit", 0, 1, command_exit },
+	{ "follow", 1, G_MAXUINT, command_follow },
 	{ "headers", 1, 1, command_headers },
 	{ "help", 0, 0, command_help },
 	{ "list", 0, 1, command_tables },
@@ -576,9 +597,10 @@ static const OsqiCommand commands[] = {
 };
 
 static const gchar *const command_names[] = {
-	"all",     "bail",   "connect",   "disconnect", "echo",  "exit",    "headers",   "help",
-	"list",    "mode",   "nullvalue", "print",      "quit",  "schema",  "separator", "show",
-	"summary", "tables", "timer",     "timeout",    "types", "version", "width",     NULL,
+	"all",     "bail",      "connect", "disconnect", "echo",      "exit",  "follow",
+	"headers", "help",      "list",    "mode",       "nullvalue", "print", "quit",
+	"schema",  "separator", "show",    "summary",    "tables",    "timer", "timeout",
+	"types",   "version",   "width",   NULL,
 };
 
 static const OsqiCommand *

@@ -171,7 +171,8 @@ osqi_complete(OsqdRegistry *registry, const gchar *line, gsize cursor, gsize *wo
 			else if (command != NULL &&
 			         g_strv_contains(complete_table_commands, command))
 				complete_tables(&completion, registry);
-			else if (g_strcmp0(command, "types") == 0)
+			else if (g_strcmp0(command, "types") == 0 ||
+			         g_strcmp0(command, "follow") == 0)
 				complete_sql(&completion, registry, line + end);
 		}
 	} else {

@@ -4,7 +4,9 @@
  * loop does) and each is sent on its own, so a script prints one result per statement exactly
  * as in-process. A libosq error becomes an OSQ_ERROR with the daemon's message; a broken
  * connection is reopened by libosq on the next statement. Ctrl-C calls osq_client_cancel(),
- * which drops the connection, and the daemon cancels the query of a client that hung up.
+ * which drops the connection, and the daemon cancels the query of a client that hung up. A
+ * live follow polls with a short wait, so Ctrl-C ends it within one wait even when it arrives
+ * between two polls.
  */
 #include "config.h"
 
@@ -14,6 +16,11 @@
 #include <string.h>
 
 #include "osq-error.h"
+
+/* How long one poll of a live follow waits for new events. */
+#define OSQI_REMOTE_FOLLOW_WAIT_MS 500
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(OsqFollow, osq_follow_free)
 
 /* SQLite's own virtual table modules, left out of the daemon's table list */
 static const gchar *const remote_sqlite_modules[] = {
@@ -133,6 +140,17 @@ osqi_remote_fill_result(OsqiResult *out, const OsqResult *in)
 	}
 }
 
+static OsqiResult *
+remote_result_new(const OsqResult *in)
+{
+	gsize n_columns = osq_result_get_n_columns(in);
+	OsqiResult *out = osqi_result_new((guint)n_columns);
+
+	for (gsize c = 0; c < n_columns; c++)
+		osqi_result_set_column_name(out, (guint)c, osq_result_get_column_name(in, c));
+	return out;
+}
+
 /* Runs @sql on the daemon; the shell's running flag is up meanwhile, for Ctrl-C. */
 static OsqResult *
 remote_query(OsqiShell *shell, const gchar *sql, GError **error)
@@ -157,19 +175,102 @@ osqi_remote_run_statement(OsqiShell *shell, const gchar *sql, GError **error)
 	g_autoptr(OsqiResult) rows = NULL;
 	g_autoptr(GString) text = g_string_new(NULL);
 	OsqResult *result = remote_query(shell, sql, error);
-	gsize n_columns;
 	gboolean ok;
 
 	if (result == NULL)
 		return FALSE;
-	n_columns = osq_result_get_n_columns(result);
-	rows = osqi_result_new((guint)n_columns);
-	for (gsize c = 0; c < n_columns; c++)
-		osqi_result_set_column_name(rows, (guint)c, osq_result_get_column_name(result, c));
+	rows = remote_result_new(result);
 	osqi_remote_fill_result(rows, result);
 	osq_result_free(result);
 	ok = osqi_output_print(&shell->output, rows, TRUE, text, error);
 	(void)fwrite(text->str, 1, text->len, shell->out);
+	return ok;
+}
+
+/* Prints one batch of a follow and flushes it. A streaming mode carries on in *@rows (headers
+ * once, one JSON array); pretty mode prints each batch as a table of its own. */
+static gboolean
+remote_follow_print(OsqiShell *shell, OsqiResult **rows, const OsqResult *batch, GError **error)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	gboolean streams = osqi_output_streams(&shell->output);
+	gboolean ok;
+
+	if (osq_result_get_n_rows(batch) == 0)
+		return TRUE;
+	if (*rows != NULL && osqi_result_get_n_columns(*rows) != osq_result_get_n_columns(batch))
+		g_clear_pointer(rows, osqi_result_free);
+	if (*rows == NULL)
+		*rows = remote_result_new(batch);
+	osqi_remote_fill_result(*rows, batch);
+	ok = osqi_output_print(&shell->output, *rows, !streams, text, error);
+	if (!streams)
+		g_clear_pointer(rows, osqi_result_free);
+	(void)fwrite(text->str, 1, text->len, shell->out);
+	(void)fflush(shell->out);
+	return ok;
+}
+
+/* Polls @follow until Ctrl-C or an error. */
+static gboolean
+remote_follow_loop(OsqiShell *shell, OsqFollow *follow, OsqiResult **rows, GError **error)
+{
+	while (!osqi_shell_take_interrupt()) {
+		OsqClientError *client_error = NULL;
+		OsqResult *batch = NULL;
+		gboolean ok;
+		gint code;
+
+		shell->running = 1;
+		code = osq_follow_next(follow, OSQI_REMOTE_FOLLOW_WAIT_MS, 0, &batch,
+		                       &client_error);
+		shell->running = 0;
+		if (code == OSQ_CLIENT_ERROR_CANCELLED) {
+			/* Ctrl-C during the poll */
+			osq_client_error_free(client_error);
+			return TRUE;
+		}
+		if (code != OSQ_CLIENT_OK)
+			return remote_set_error(error, client_error);
+		ok = remote_follow_print(shell, rows, batch, error);
+		osq_result_free(batch);
+		if (!ok)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+osqi_remote_follow(OsqiShell *shell, const gchar *sql, GError **error)
+{
+	g_autoptr(OsqiResult) rows = NULL;
+	g_autoptr(OsqFollow) follow = NULL;
+	g_autoptr(GString) text = g_string_new(NULL);
+	OsqClientError *client_error = NULL;
+	struct sigaction previous;
+	gboolean ok = TRUE;
+	gint code;
+
+	/* Ctrl-C stops the follow, not osqi, whatever the input is */
+	(void)sigaction(SIGINT, NULL, &previous);
+	osqi_shell_catch_interrupts(shell);
+	(void)osqi_shell_take_interrupt();
+	shell->running = 1;
+	code = osq_client_follow(shell->client, sql, false, &follow, &client_error);
+	shell->running = 0;
+	if (code == OSQ_CLIENT_ERROR_CANCELLED)
+		osq_client_error_free(client_error);
+	else if (code != OSQ_CLIENT_OK)
+		ok = remote_set_error(error, client_error);
+	else
+		ok = remote_follow_loop(shell, follow, &rows, error);
+	/* the end of a stream: a JSON array is closed */
+	if (rows != NULL && !osqi_output_print(&shell->output, rows, TRUE, text, ok ? error : NULL))
+		ok = FALSE;
+	(void)fwrite(text->str, 1, text->len, shell->out);
+	(void)fflush(shell->out);
+	(void)osqi_shell_take_interrupt();
+	(void)sigaction(SIGINT, &previous, NULL);
 	return ok;
 }
 

@@ -20,6 +20,12 @@ void osqi_remote_disconnect(OsqiShell *shell);
 /* Runs one statement on the daemon and prints its result. */
 gboolean osqi_remote_run_statement(OsqiShell *shell, const gchar *sql, GError **error);
 
+/* Follows @sql live on the daemon (a query that reads an event table): prints the rows of new
+ * events in batches as they arrive, in the output mode (a table per batch in pretty mode, one
+ * stream otherwise), until Ctrl-C (TRUE) or an error (FALSE: the daemon refused @sql, the
+ * connection failed). Catches SIGINT meanwhile, also when input is not interactive. */
+gboolean osqi_remote_follow(OsqiShell *shell, const gchar *sql, GError **error);
+
 /* The first statement of @sql (the text up to the ';' that completes it, or all of it), and
  * in @tail what follows. */
 gchar *osqi_remote_next_statement(const gchar *sql, const gchar **tail);
