@@ -4,9 +4,11 @@
  * subscription that placed it there: a category and one of its plans. configure builds the
  * wanted set of watches from scratch, then adds what is new and removes what is gone, under the
  * lock the reading thread takes per buffer; one mask per path covers all its subscriptions.
- * The reading thread does the stat() and the hashing itself, while the file is most likely
- * still what the event was about; rows go to the framework's queue, so the kernel queue is
- * drained as fast as that allows.
+ * Two threads: the publisher's thread only drains the kernel queue into a backlog of raw
+ * buffers (a copy per read, bounded), so a burst does not overflow the kernel's small queue
+ * while rows are being built; a second thread turns the backlog into rows (stat(), hashes).
+ * A backlog past its bound drops whole reads, counted exactly (queue_full), unlike a kernel
+ * overflow, which does not say how much it dropped.
  */
 #include "config.h"
 
@@ -27,6 +29,7 @@
 #define INOTIFY_BUFFER_SIZE (256 * 1024)
 #define INOTIFY_HASH_MAX    (50 * 1024 * 1024)
 #define INOTIFY_WATCHES_MAX 1000000
+#define INOTIFY_BACKLOG_MAX (128 * 1024 * 1024)
 #define INOTIFY_MASK                                                                               \
 	(IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY | IN_DELETE | IN_CREATE | IN_CLOSE_WRITE |        \
 	 IN_ATTRIB)
@@ -58,6 +61,12 @@ typedef struct {
 	GPtrArray *plans;         /* OsqdFilePath, owned */
 	GHashTable *excludes;     /* category -> GPtrArray of patterns (owned copies) */
 	guint8 *buffer;
+	/* reads waiting to become rows */
+	GMutex backlog_lock;
+	GCond backlog_cond;
+	GQueue backlog; /* GBytes */
+	gsize backlog_bytes;
+	gboolean backlog_done;
 } InotifyData;
 
 static void
@@ -88,6 +97,9 @@ inotify_data_free(gpointer user_data)
 	g_ptr_array_unref(data->plans);
 	g_hash_table_unref(data->excludes);
 	g_mutex_clear(&data->lock);
+	g_queue_clear_full(&data->backlog, (GDestroyNotify)g_bytes_unref);
+	g_mutex_clear(&data->backlog_lock);
+	g_cond_clear(&data->backlog_cond);
 	g_free(data->buffer);
 	g_free(data->root);
 	g_free(data);
@@ -507,13 +519,69 @@ inotify_handle(InotifyData *data, const struct inotify_event *event)
 	}
 }
 
+/* The events of one read, in order; @handle NULL only counts them. */
+static guint64
+inotify_each_event(InotifyData *data, const guint8 *buffer, gsize n,
+                   void (*handle)(InotifyData *data, const struct inotify_event *event))
+{
+	guint64 count = 0;
+
+	for (gsize offset = 0; offset + sizeof(struct inotify_event) <= n;) {
+		struct inotify_event header;
+		const struct inotify_event *event = (const struct inotify_event *)(buffer + offset);
+
+		memcpy(&header, buffer + offset, sizeof(header));
+		offset += sizeof(struct inotify_event) + header.len;
+		if (offset > n)
+			break;
+		count++;
+		if (handle != NULL)
+			handle(data, event);
+	}
+	return count;
+}
+
+/* The second thread: the backlog, read by read, into rows. */
+static gpointer
+inotify_rows_thread(gpointer user_data)
+{
+	InotifyData *data = user_data;
+
+	g_mutex_lock(&data->backlog_lock);
+	for (;;) {
+		GBytes *chunk;
+		gsize size = 0;
+		const guint8 *bytes;
+
+		while (g_queue_is_empty(&data->backlog) && !data->backlog_done)
+			g_cond_wait(&data->backlog_cond, &data->backlog_lock);
+		chunk = g_queue_pop_head(&data->backlog);
+		if (chunk == NULL)
+			break;
+		data->backlog_bytes -= g_bytes_get_size(chunk);
+		g_mutex_unlock(&data->backlog_lock);
+		bytes = g_bytes_get_data(chunk, &size);
+		g_mutex_lock(&data->lock);
+		(void)inotify_each_event(data, bytes, size, inotify_handle);
+		g_mutex_unlock(&data->lock);
+		g_bytes_unref(chunk);
+		g_mutex_lock(&data->backlog_lock);
+	}
+	g_mutex_unlock(&data->backlog_lock);
+	return NULL;
+}
+
 static void
 inotify_run(OsqdEventPublisher *publisher)
 {
 	InotifyData *data = osqd_event_publisher_get_data(publisher);
+	GThread *rows;
 
+	data->backlog_done = FALSE;
+	rows = g_thread_new("osqd-inotify-rows", inotify_rows_thread, data);
 	while (!osqd_event_publisher_stopping(publisher)) {
 		struct pollfd pfd = { .fd = data->fd, .events = POLLIN };
+		gboolean full;
 		gssize n;
 
 		if (poll(&pfd, 1, 200) <= 0)
@@ -521,18 +589,25 @@ inotify_run(OsqdEventPublisher *publisher)
 		n = read(data->fd, data->buffer, INOTIFY_BUFFER_SIZE);
 		if (n <= 0)
 			continue;
-		g_mutex_lock(&data->lock);
-		for (gssize offset = 0; offset + (gssize)sizeof(struct inotify_event) <= n;) {
-			const struct inotify_event *event =
-			        (const struct inotify_event *)(data->buffer + offset);
-
-			offset += (gssize)sizeof(struct inotify_event) + event->len;
-			if (offset > n)
-				break;
-			inotify_handle(data, event);
+		g_mutex_lock(&data->backlog_lock);
+		full = data->backlog_bytes + (gsize)n > INOTIFY_BACKLOG_MAX;
+		if (!full) {
+			g_queue_push_tail(&data->backlog, g_bytes_new(data->buffer, (gsize)n));
+			data->backlog_bytes += (gsize)n;
+			g_cond_signal(&data->backlog_cond);
 		}
-		g_mutex_unlock(&data->lock);
+		g_mutex_unlock(&data->backlog_lock);
+		if (full)
+			osqd_event_publisher_count_loss(
+			        publisher, OSQD_EVENT_LOSS_QUEUE_FULL,
+			        inotify_each_event(data, data->buffer, (gsize)n, NULL), TRUE);
 	}
+	/* what was read still becomes rows */
+	g_mutex_lock(&data->backlog_lock);
+	data->backlog_done = TRUE;
+	g_cond_signal(&data->backlog_cond);
+	g_mutex_unlock(&data->backlog_lock);
+	g_thread_join(rows);
 }
 
 static void
@@ -568,6 +643,9 @@ osqd_inotify_add(OsqdEvents *events, const gchar *root, gboolean hash, GError **
 	data->root = g_strdup(root == NULL || g_strcmp0(root, "/") == 0 ? "" : root);
 	data->hash = hash;
 	g_mutex_init(&data->lock);
+	g_mutex_init(&data->backlog_lock);
+	g_cond_init(&data->backlog_cond);
+	g_queue_init(&data->backlog);
 	/* by_wd owns the watches; by_path indexes the same ones */
 	data->by_wd = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 	                                    (GDestroyNotify)inotify_watch_free);
