@@ -159,7 +159,10 @@ vtab_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 		if (c->iColumn < 0 || (guint)c->iColumn >= table->n_columns || !op_is_pushed(c->op))
 			continue;
 		column = &table->columns[c->iColumn];
-		if ((column->flags & pushable) == 0)
+		/* an event table's time is answered from the store's index */
+		if ((column->flags & pushable) == 0 &&
+		    !((table->flags & OSQD_TABLE_FLAG_EVENT) != 0 &&
+		      g_str_equal(column->name, "time")))
 			continue;
 		if (column->type == OSQD_COLUMN_TYPE_TEXT && op_is_range(c->op))
 			continue;

@@ -192,6 +192,22 @@ test_cursor_and_limit(void **state)
 		assert_string_equal(slice, "/f2\n/f4\n");
 		assert_int_equal(osqd_engine_get_events_max(f->engine), 5);
 	}
+	/* the time window reaches the scan (the index): with a one-event slice, the one event
+	 * read is the window's first, not the table's first (SQLite would filter that out) */
+	osqd_engine_set_events_since(f->engine, 0);
+	osqd_engine_set_events_limit(f->engine, 1);
+	{
+		g_autofree gchar *first =
+		        run(f, "SELECT target_path FROM file_events WHERE time >= "
+		               "1004 AND time <= 1006");
+		g_autofree gchar *equal = run(f, "SELECT target_path FROM file_events WHERE time = "
+		                                 "1008");
+		g_autofree gchar *below = run(f, "SELECT target_path FROM file_events WHERE time < "
+		                                 "1003 AND time > 1001");
+		assert_string_equal(first, "/f4\n");
+		assert_string_equal(equal, "/f8\n");
+		assert_string_equal(below, "/f2\n");
+	}
 	osqd_engine_set_events_since(f->engine, 0);
 	osqd_engine_set_events_limit(f->engine, 0);
 	assert_int_equal(osqd_events_sync(), 10);
