@@ -30,6 +30,7 @@
 #define INOTIFY_HASH_MAX    (50 * 1024 * 1024)
 #define INOTIFY_WATCHES_MAX 1000000
 #define INOTIFY_BACKLOG_MAX (128 * 1024 * 1024)
+#define INOTIFY_GATHER_US   1000
 #define INOTIFY_MASK                                                                               \
 	(IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY | IN_DELETE | IN_CREATE | IN_CLOSE_WRITE |        \
 	 IN_ATTRIB)
@@ -601,6 +602,10 @@ inotify_run(OsqdEventPublisher *publisher)
 			osqd_event_publisher_count_loss(
 			        publisher, OSQD_EVENT_LOSS_QUEUE_FULL,
 			        inotify_each_event(data, data->buffer, (gsize)n, NULL), TRUE);
+		/* a small read during a burst: let events gather for a millisecond rather than
+		 * wake both threads for each few of them (the kernel queues 16,384 by default) */
+		if ((gsize)n < INOTIFY_BUFFER_SIZE / 4)
+			g_usleep(INOTIFY_GATHER_US);
 	}
 	/* what was read still becomes rows */
 	g_mutex_lock(&data->backlog_lock);
