@@ -927,6 +927,22 @@ monitor_copy_paths(GHashTable *to, GHashTable *from)
 	}
 }
 
+/* The longest interval of the scheduled queries that name @table (0: none). */
+static guint
+monitor_longest_interval(OsqdConfig *config, const gchar *table)
+{
+	guint longest = 0;
+
+	for (guint i = 0; i < config->queries->len; i++) {
+		const OsqdScheduledQuery *query = config->queries->pdata[i];
+		g_autofree gchar *lower = g_ascii_strdown(query->sql, -1);
+
+		if (query->selected && strstr(lower, table) != NULL)
+			longest = MAX(longest, query->interval);
+	}
+	return longest;
+}
+
 /* Which subscribers take rows: their flag, then the config's events.enable_subscribers /
  * disable_subscribers (disable wins). */
 static void
@@ -943,6 +959,7 @@ monitor_events_apply(OsqdMonitor *monitor, OsqdConfig *config)
 	};
 	g_autoptr(GHashTable) file_paths = NULL;
 	OsqdInotifyPaths paths = { 0 };
+	guint64 expiry = osqd_flags_get_uint(monitor->flags, "events_expiry");
 
 	if (monitor->events == NULL)
 		return;
@@ -964,6 +981,20 @@ monitor_events_apply(OsqdMonitor *monitor, OsqdConfig *config)
 		                                     subscribers[i].table, g_str_equal, NULL))
 			enabled = FALSE;
 		osqd_event_subscriber_set_enabled(subscriber, enabled);
+		/* osquery's rule: rows stay three times the longest interval of the scheduled
+		 * queries that read the table (in whole minutes), so no run misses one */
+		{
+			guint longest = monitor_longest_interval(config, subscribers[i].table);
+			gint64 minimum = longest == 0 ? 0 : ((gint64)longest * 3 + 59) / 60 * 60;
+
+			if (expiry > 0 && (guint64)minimum > expiry)
+				g_info("%s: rows kept %" G_GINT64_FORMAT
+				       " s (three times the longest "
+				       "interval of the queries reading it), more than "
+				       "--events_expiry",
+				       subscribers[i].table, minimum);
+			osqd_event_subscriber_set_min_expiry(subscriber, minimum);
+		}
 	}
 	file_paths = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                   (GDestroyNotify)g_ptr_array_unref);

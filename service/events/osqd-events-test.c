@@ -274,6 +274,37 @@ test_events_max_and_expiry_are_counted(void **state)
 	}
 }
 
+static gchar *
+count_after_maintenance(Fixture *f)
+{
+	/* the writer trims once a second: 1.3 s covers one pass after anything queued now */
+	g_usleep(1300 * 1000);
+	return run(f, "SELECT COUNT(*) FROM file_events");
+}
+
+static void
+test_min_expiry(void **state)
+{
+	Fixture *f = *state;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	fixture_close(f);
+	fixture_open(f, 0, 60);
+	/* a scheduled query every hour reads the table: rows stay 3 hours, not 60 s */
+	osqd_event_subscriber_set_min_expiry(f->subscriber, 3 * 3600);
+	add_file_event(f, "/2h", "CREATED", now - 7200);
+	add_file_event(f, "/4h", "CREATED", now - 4 * 3600);
+	{
+		g_autofree gchar *count = count_after_maintenance(f);
+		assert_string_equal(count, "1\n");
+	}
+	osqd_event_subscriber_set_min_expiry(f->subscriber, 0);
+	{
+		g_autofree gchar *count = count_after_maintenance(f);
+		assert_string_equal(count, "0\n");
+	}
+}
+
 static void
 test_publisher_losses(void **state)
 {
@@ -406,6 +437,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_events_max_and_expiry_are_counted, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_publisher_losses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_min_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_survive_a_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_provider_tables_are_empty, setup,

@@ -57,8 +57,9 @@ struct _OsqdEventSubscriber {
 	guint eid_column;
 	gint enabled; /* atomic */
 	gint64 added;
-	gint64 last_eid; /* committed */
-	gint64 n_rows;   /* stored; -1: not counted yet (the writer counts it) */
+	gint64 last_eid;     /* committed */
+	gint64 n_rows;       /* stored; -1: not counted yet (the writer counts it) */
+	gint64 min_expiry_s; /* kept at least this long (under the lock) */
 	EventsLoss losses[OSQD_EVENT_LOSS_N];
 };
 
@@ -421,16 +422,21 @@ events_maintain(OsqdEvents *events)
 		gint64 expired = 0;
 		gint64 trimmed = 0;
 		gint64 n_rows;
+		gint64 expiry;
 
 		if (subscriber->n_rows < 0)
 			subscriber->n_rows = events_db_int(
 			        events->db, "SELECT COUNT(*) FROM events WHERE subscriber = ?",
 			        subscriber->name);
+
+		g_mutex_lock(&events->lock);
+		expiry = MAX(events->config.expiry_s, subscriber->min_expiry_s);
+		g_mutex_unlock(&events->lock);
 		if (events->config.expiry_s > 0)
 			expired = events_delete(
 			        events, subscriber,
 			        "DELETE FROM events WHERE subscriber = ?1 AND time < ?2",
-			        now - events->config.expiry_s);
+			        now - expiry);
 		n_rows = subscriber->n_rows - expired;
 		if (events->config.max_rows > 0 && n_rows > (gint64)events->config.max_rows)
 			trimmed = events_delete(
@@ -843,6 +849,14 @@ gboolean
 osqd_event_subscriber_is_enabled(OsqdEventSubscriber *subscriber)
 {
 	return g_atomic_int_get(&subscriber->enabled) != 0;
+}
+
+void
+osqd_event_subscriber_set_min_expiry(OsqdEventSubscriber *subscriber, gint64 seconds)
+{
+	g_mutex_lock(&subscriber->events->lock);
+	subscriber->min_expiry_s = MAX(seconds, 0);
+	g_mutex_unlock(&subscriber->events->lock);
 }
 
 const gchar *

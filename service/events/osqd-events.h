@@ -112,6 +112,10 @@ OsqdEventSubscriber *osqd_events_find_subscriber(OsqdEvents *events, const gchar
 void osqd_event_subscriber_set_enabled(OsqdEventSubscriber *subscriber, gboolean enabled);
 gboolean osqd_event_subscriber_is_enabled(OsqdEventSubscriber *subscriber);
 const gchar *osqd_event_subscriber_get_name(OsqdEventSubscriber *subscriber);
+/* Rows are kept at least @seconds even when --events_expiry is shorter (osquery's rule: three
+ * times the longest interval of the scheduled queries reading the table, so none of them misses
+ * an event between two runs). 0: --events_expiry alone. */
+void osqd_event_subscriber_set_min_expiry(OsqdEventSubscriber *subscriber, gint64 seconds);
 
 /* A new row of the subscriber's table, all NULL; fill it with the setters below (column ids are
  * the generated OSQD_<TABLE>_COL_<COLUMN> enums). `time` and `eid` are set by add. */
