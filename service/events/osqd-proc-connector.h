@@ -2,9 +2,10 @@
  *
  * The process_events publisher: the Linux netlink process connector (NETLINK_CONNECTOR,
  * CN_IDX_PROC) tells us the pid of every exec and exit; the rest of an exec row is read from
- * /proc/<pid> when the event is read, so a process that is already gone has those columns NULL.
- * The kernel numbers its process events per CPU; a jump in that number is counted as lost
- * events. Listening needs root (CAP_NET_ADMIN) on older kernels, and the initial user and pid
+ * /proc/<pid> as soon as the event is read, by a thread with real-time priority when the system
+ * grants it, so even very short-lived programs are usually caught; a process already gone has
+ * those columns NULL. The kernel numbers its process events (of every kind) per CPU; a jump in
+ * that number is counted as lost events. Listening needs root (CAP_NET_ADMIN) on older kernels, and the initial user and pid
  * namespace on all. The parser, the sequence accounting and the /proc reader are pure (or read
  * only under a root prefix), for tests on hand-built datagrams and fixture trees.
  */
