@@ -494,6 +494,48 @@ test_device(void **state)
 	remove_tree(root);
 }
 
+/* USB ids from the uevent's PRODUCT when sysfs has none (a remove); an interface's names from
+ * its device one directory up. */
+static void
+test_device_usb_ids(void **state)
+{
+	g_autofree gchar *root = g_dir_make_tmp("osqd-uevent-XXXXXX", NULL);
+	g_autoptr(GByteArray) remove_bytes =
+	        datagram("remove@" USB_DEVPATH, "ACTION=remove", "SUBSYSTEM=usb",
+	                 "DEVTYPE=usb_device", "PRODUCT=46d/c52b/1201", NULL);
+	g_autoptr(GByteArray) interface_bytes =
+	        datagram("add@" USB_DEVPATH "/1-2:1.0", "ACTION=add", "SUBSYSTEM=usb",
+	                 "DEVTYPE=usb_interface", "PRODUCT=46d/c52b/1201", NULL);
+	g_autoptr(GByteArray) odd_bytes = datagram("remove@" USB_DEVPATH, "ACTION=remove",
+	                                           "SUBSYSTEM=usb", "PRODUCT=zz/1/2/3", NULL);
+	g_autoptr(OsqdUevent) remove_event = parse_bytes(remove_bytes);
+	g_autoptr(OsqdUevent) interface_event = parse_bytes(interface_bytes);
+	g_autoptr(OsqdUevent) odd_event = parse_bytes(odd_bytes);
+	g_autoptr(OsqdUeventDevice) removed = NULL;
+	g_autoptr(OsqdUeventDevice) interface = NULL;
+	g_autoptr(OsqdUeventDevice) odd = NULL;
+
+	assert_non_null(root);
+	write_attribute(root, USB_DEVPATH, "manufacturer", "Logitech\n");
+	write_attribute(root, USB_DEVPATH, "serial", "ABC123\n");
+	write_attribute(root, USB_DEVPATH "/1-2:1.0", "bInterfaceClass", "03\n");
+	removed = osqd_uevent_device_new(remove_event, root);
+	assert_string_equal(removed->vendor_id, "046d");
+	assert_string_equal(removed->model_id, "c52b");
+	assert_string_equal(removed->revision, "1201");
+	assert_string_equal(removed->vendor, "");
+	interface = osqd_uevent_device_new(interface_event, root);
+	assert_string_equal(interface->type, "usb_interface");
+	assert_string_equal(interface->vendor, "Logitech");
+	assert_string_equal(interface->serial, "ABC123");
+	assert_string_equal(interface->vendor_id, "046d");
+	/* a PRODUCT that is not three hex numbers is ignored */
+	odd = osqd_uevent_device_new(odd_event, root);
+	assert_string_equal(odd->vendor_id, "");
+	assert_string_equal(odd->model_id, "");
+	remove_tree(root);
+}
+
 /* ---- through the framework ---- */
 
 typedef struct {
@@ -782,6 +824,7 @@ main(void)
 		cmocka_unit_test(test_sequence_gaps),
 		cmocka_unit_test(test_sequence_random),
 		cmocka_unit_test(test_device),
+		cmocka_unit_test(test_device_usb_ids),
 		cmocka_unit_test(test_row),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_live_publisher),

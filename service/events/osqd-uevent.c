@@ -352,6 +352,34 @@ uevent_read_either(const gchar *directory, const gchar *first, const gchar *seco
 	return value != NULL ? value : g_strdup("");
 }
 
+/* USB uevents carry PRODUCT=<vendor>/<product>/<bcdDevice> in hex: the ids of a device whose
+ * sysfs directory is gone (remove) or says nothing, written as sysfs writes them (0-padded). */
+static void
+uevent_product_ids(const OsqdUevent *uevent, OsqdUeventDevice *device)
+{
+	const gchar *product = uevent->properties != NULL
+	                               ? g_hash_table_lookup(uevent->properties, "PRODUCT")
+	                               : NULL;
+	g_auto(GStrv) parts = NULL;
+	gchar **fields[] = { &device->vendor_id, &device->model_id, &device->revision };
+
+	if (product == NULL || g_strcmp0(uevent->subsystem, "usb") != 0)
+		return;
+	parts = g_strsplit(product, "/", 4);
+	if (g_strv_length(parts) != 3)
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+		gchar *end = NULL;
+		guint64 value = g_ascii_strtoull(parts[i], &end, 16);
+
+		if ((*fields[i])[0] != '\0' || parts[i][0] == '\0' || end == NULL || *end != '\0' ||
+		    value > 0xffff)
+			continue;
+		g_free(*fields[i]);
+		*fields[i] = g_strdup_printf("%04" G_GINT64_MODIFIER "x", value);
+	}
+}
+
 static gchar *
 uevent_device_directory(const gchar *root, const gchar *devpath)
 {
@@ -383,6 +411,13 @@ osqd_uevent_device_new(const OsqdUevent *uevent, const gchar *root)
 	} else {
 		g_autofree gchar *directory = uevent_device_directory(root, uevent->devpath);
 
+		/* a USB interface's names and ids are its device's, one directory up */
+		if (g_strcmp0(uevent->devtype, "usb_interface") == 0) {
+			gchar *slash = strrchr(directory, '/');
+
+			if (slash != NULL && slash != directory)
+				*slash = '\0';
+		}
 		device->vendor = uevent_read_either(directory, "manufacturer", NULL);
 		device->vendor_id = uevent_read_either(directory, "idVendor", "vendor");
 		device->model = uevent_read_either(directory, "product", NULL);
@@ -390,6 +425,7 @@ osqd_uevent_device_new(const OsqdUevent *uevent, const gchar *root)
 		device->serial = uevent_read_either(directory, "serial", NULL);
 		device->revision = uevent_read_either(directory, "bcdDevice", "revision");
 	}
+	uevent_product_ids(uevent, device);
 	return g_steal_pointer(&device);
 }
 
