@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "osq-error.h"
 
@@ -267,6 +268,9 @@ osqi_remote_follow(OsqiShell *shell, const gchar *sql, GError **error)
 	/* the end of a stream: a JSON array is closed */
 	if (rows != NULL && !osqi_output_print(&shell->output, rows, TRUE, text, ok ? error : NULL))
 		ok = FALSE;
+	/* ended by Ctrl-C at a terminal: the prompt goes on a line of its own, not after ^C */
+	if (ok && isatty(fileno(shell->out)))
+		g_string_append_c(text, '\n');
 	(void)fwrite(text->str, 1, text->len, shell->out);
 	(void)fflush(shell->out);
 	(void)osqi_shell_take_interrupt();
