@@ -13,6 +13,7 @@
 
 #include "osqd-rpc-handler.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "events/events.h"
@@ -679,15 +680,46 @@ follow_read_args(const OsqdRpcCall *call, FollowArgs *args, GError **error)
 	}
 }
 
+/* A follow is one statement: its cursor is the events that statement read. The statement is
+ * only prepared here (the authorizer and the access policy see it when it runs). */
+static gboolean
+follow_check_sql(OsqdRpcQueryRun *run, const gchar *sql, gchar **statement, GError **error)
+{
+	sqlite3 *db = osqd_engine_get_database(run->engine);
+	sqlite3_stmt *first = NULL;
+	sqlite3_stmt *second = NULL;
+	const gchar *tail = NULL;
+	gboolean single;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &first, &tail) != SQLITE_OK) {
+		*statement = g_strdup(sql); /* the run reports the error as any query would */
+		return TRUE;
+	}
+	/* what follows the first statement may be blanks and comments, not a second one */
+	single = first != NULL &&
+	         (tail == NULL ||
+	          (sqlite3_prepare_v2(db, tail, -1, &second, NULL) == SQLITE_OK && second == NULL));
+	(void)sqlite3_finalize(first);
+	(void)sqlite3_finalize(second);
+	if (!single) {
+		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_INVALID_ARGUMENT,
+		                    "a follow takes one SELECT statement");
+		return FALSE;
+	}
+	/* without what trails it: an empty statement after it would reset the event counts */
+	*statement = tail != NULL ? g_strndup(sql, (gsize)(tail - sql)) : g_strdup(sql);
+	return TRUE;
+}
+
 /* Runs the follow query over the events after @cursor (at most @max_rows of them) into
  * @reply. */
 static void
-follow_run(OsqdRpcQueryRun *run, const OsqdRpcCall *call, gint64 cursor, gint64 max_rows,
-           OsqdRpcFollowResult *result, GByteArray *reply)
+follow_run(OsqdRpcQueryRun *run, const OsqdRpcCall *call, const gchar *sql, gint64 cursor,
+           gint64 max_rows, OsqdRpcFollowResult *result, GByteArray *reply)
 {
 	osqd_engine_set_events_since(run->engine, cursor);
 	osqd_engine_set_events_limit(run->engine, max_rows);
-	osqd_rpc_query_write_follow_reply(run, call->name, call->seqid, call->sql, result, reply);
+	osqd_rpc_query_write_follow_reply(run, call->name, call->seqid, sql, result, reply);
 	osqd_engine_set_events_since(run->engine, 0);
 	osqd_engine_set_events_limit(run->engine, 0);
 }
@@ -699,10 +731,16 @@ method_follow_start(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray
 	OsqdRpcQueryRun run = { 0 };
 	OsqdRpcFollowResult result = { 0 };
 	FollowArgs args = { 0 };
+	g_autofree gchar *statement = NULL;
 	gint64 newest;
 
 	if (!follow_read_args(call, &args, &error) || !session_work_begin(session, &run, &error)) {
 		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		return;
+	}
+	if (!follow_check_sql(&run, call->sql, &statement, &error)) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		session_work_end(session);
 		return;
 	}
 	newest = osqd_events_sync();
@@ -715,7 +753,7 @@ method_follow_start(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray
 	}
 	/* the query runs over no event at all: it is checked, and its columns are known */
 	result.cursor = args.from_start ? 0 : newest;
-	follow_run(&run, call, G_MAXINT64, 1, &result, reply);
+	follow_run(&run, call, statement, G_MAXINT64, 1, &result, reply);
 	if (result.ok && osqd_engine_get_event_scans(run.engine) == 0) {
 		g_byte_array_set_size(reply, 0);
 		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED,
@@ -731,11 +769,17 @@ method_follow_poll(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray 
 	g_autoptr(GError) error = NULL;
 	OsqdRpcQueryRun run = { 0 };
 	FollowArgs args = { 0 };
+	g_autofree gchar *statement = NULL;
 	gint64 deadline;
 	gint64 max_rows;
 
 	if (!follow_read_args(call, &args, &error) || !session_work_begin(session, &run, &error)) {
 		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		return;
+	}
+	if (!follow_check_sql(&run, call->sql, &statement, &error)) {
+		session_write_error(reply, call, OSQD_RPC_ERROR_TYPED, error->message);
+		session_work_end(session);
 		return;
 	}
 	max_rows = args.max_rows <= 0 ? FOLLOW_ROWS_DEFAULT : MIN(args.max_rows, FOLLOW_ROWS_MAX);
@@ -752,7 +796,7 @@ method_follow_poll(OsqdRpcSession *session, const OsqdRpcCall *call, GByteArray 
 		/* every event up to @newest is committed: a scan that stops short of max_rows has
 		 * seen all of them, so the cursor may move to @newest */
 		result.cursor = args.cursor;
-		follow_run(&run, call, args.cursor, max_rows, &result, reply);
+		follow_run(&run, call, statement, args.cursor, max_rows, &result, reply);
 		if (!result.ok || result.rows > 0 || g_get_monotonic_time() >= deadline ||
 		    g_atomic_int_get(run.cancelled) != 0 || newest <= args.cursor)
 			break;

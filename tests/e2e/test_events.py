@@ -347,6 +347,11 @@ def test_follow_sees_rows_within_100_ms(osqd_factory):
     # a query on no event table is refused with a clear error
     with pytest.raises(osq.QueryError, match="event table"):
         next(client.follow("SELECT * FROM processes"))
+    # one statement (trailing blanks, semicolons and comments are fine)
+    with pytest.raises(osq.QueryError, match="one SELECT statement"):
+        next(client.follow("SELECT * FROM file_events; SELECT 1"))
+    assert next(client.follow("SELECT target_path FROM file_events; -- all of them\n",
+                              from_start=True)) == {"target_path": f"{f}/before"}
     client.close()
 
 
