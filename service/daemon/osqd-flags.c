@@ -32,6 +32,12 @@ static const OsqdFlagSpec osqd_flag_specs[] = {
 	{ "access_policy", OSQD_FLAG_STRING, "",
 	  "Path of the TOML access policy (empty: the built-in default, root may do everything and "
 	  "others may read tables that are not sensitive)" },
+	{ "audit_allow_failed_socket_events", OSQD_FLAG_BOOL, "false",
+	  "socket_events also keeps calls that failed" },
+	{ "audit_allow_sockets", OSQD_FLAG_BOOL, "false",
+	  "With --disable_audit=false: fill socket_events from the audit subsystem (osqd installs "
+	  "audit rules for bind, connect and accept while it runs; needs root and no auditd)" },
+	{ "audit_allow_unix", OSQD_FLAG_BOOL, "false", "socket_events also keeps Unix sockets" },
 	{ "buffered_log_max", OSQD_FLAG_UINT64, "1000000",
 	  "Most log lines kept in the database while loggers catch up; the oldest go first, with a "
 	  "warning (0: no cap)" },

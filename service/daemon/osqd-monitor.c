@@ -17,6 +17,7 @@
 #include "osq-error.h"
 #include "osqd-log-record.h"
 #include "osqd-logger.h"
+#include "osqd-audit.h"
 #include "osqd-events.h"
 #include "osqd-inotify.h"
 #include "osqd-proc-connector.h"
@@ -956,6 +957,7 @@ monitor_events_apply(OsqdMonitor *monitor, OsqdConfig *config)
 		{ "file_events", "enable_file_events", TRUE },
 		{ "process_events", "disable_audit", FALSE },
 		{ "hardware_events", "disable_hardware_events", FALSE },
+		{ "socket_events", "audit_allow_sockets", TRUE },
 	};
 	g_autoptr(GHashTable) file_paths = NULL;
 	OsqdInotifyPaths paths = { 0 };
@@ -1024,6 +1026,13 @@ monitor_events_new(OsqdMonitor *monitor, GError **error)
 	                     error) == NULL ||
 	    osqd_proc_connector_add(events, "/", error) == NULL ||
 	    osqd_uevent_add(events, "/", error) == NULL)
+		return NULL;
+	/* the audit socket is taken only when asked for: it installs rules for the whole host */
+	if (!osqd_flags_get_bool(monitor->flags, "disable_audit") &&
+	    osqd_flags_get_bool(monitor->flags, "audit_allow_sockets") &&
+	    osqd_audit_add(events,
+	                   osqd_flags_get_bool(monitor->flags, "audit_allow_failed_socket_events"),
+	                   osqd_flags_get_bool(monitor->flags, "audit_allow_unix"), error) == NULL)
 		return NULL;
 	osqd_events_install(events);
 	return g_steal_pointer(&events);

@@ -5,9 +5,10 @@
  * /proc/<pid> as soon as the event is read, by a thread with real-time priority when the system
  * grants it, so even very short-lived programs are usually caught; a process already gone has
  * those columns NULL. The kernel numbers its process events (of every kind) per CPU; a jump in
- * that number is counted as lost events. Listening needs root (CAP_NET_ADMIN) on older kernels, and the initial user and pid
- * namespace on all. The parser, the sequence accounting and the /proc reader are pure (or read
- * only under a root prefix), for tests on hand-built datagrams and fixture trees.
+ * that number is counted as lost events. Listening needs root (CAP_NET_ADMIN) on older kernels, and
+ * the initial user and pid namespace on all. The parser, the sequence accounting and the /proc
+ * reader are pure (or read only under a root prefix), for tests on hand-built datagrams and fixture
+ * trees.
  */
 #pragma once
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * file_events, process_events, hardware_events, osquery_events and osq_event_loss (see
+ * file_events, process_events, socket_events, hardware_events, osquery_events and
+ * osq_event_loss (see
  * events.h). The provider is copied under a lock and called without it; each call counts as a
  * user, and removing the provider waits for the users to go, so the framework can be freed
  * while clients still query.
@@ -129,6 +130,12 @@ osqd_table_file_events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError
 
 gboolean
 osqd_table_process_events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **error)
+{
+	return events_generate(ctx, sink, error);
+}
+
+gboolean
+osqd_table_socket_events_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **error)
 {
 	return events_generate(ctx, sink, error);
 }

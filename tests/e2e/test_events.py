@@ -417,6 +417,66 @@ def test_process_events_sees_bin_true(osqd_factory):
     assert exit_row == {"exit_code": "0", "parent": str(os.getpid())}
 
 
+def audit_state():
+    """(number of audit rules, audit pid, backlog wait time) from the kernel."""
+    import socket
+    import struct
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)  # NETLINK_AUDIT
+    try:
+        sock.bind((0, 0))
+        sock.send(struct.pack("=IHHII", 16, 1013, 0x301, 1, 0))  # AUDIT_LIST_RULES, dump
+        rules = 0
+        while True:
+            data = sock.recv(65536)
+            kind = struct.unpack("=H", data[4:6])[0]
+            if kind in (2, 3):  # NLMSG_ERROR, NLMSG_DONE
+                break
+            rules += 1
+        sock.send(struct.pack("=IHHII", 16, 1000, 1, 2, 0))  # AUDIT_GET
+        while True:
+            data = sock.recv(65536)
+            if struct.unpack("=H", data[4:6])[0] == 1000:
+                status = struct.unpack("=IIIIIIIIII", data[16:56])
+                return rules, status[3], status[9]
+    finally:
+        sock.close()
+
+
+@needs_root
+def test_socket_events_from_audit(osqd_factory):
+    rules_before, owner, _ = audit_state()
+    if owner != 0 and os.path.exists(f"/proc/{owner}"):
+        pytest.skip(f"skipped: the audit socket belongs to pid {owner} (auditd?)")
+    daemon = event_daemon(osqd_factory, {}, "--disable_audit=false", "--audit_allow_sockets=true",
+                          ready=lambda d: rows(d, "SELECT active FROM osquery_events WHERE "
+                                                  "name = 'audit'") == [{"active": "1"}])
+    rules, owner, wait = audit_state()
+    assert owner == daemon.pid and wait == 0 and rules > rules_before
+    # a process started now (audit was on when it forked) binds a port and connects to it
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run(["python3", "-c", "import socket, sys\n"
+                    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+                    "c = socket.create_connection(s.getsockname())\n", str(port)], check=True)
+
+    def found():
+        return rows(daemon, "SELECT action, path, family, local_address, local_port, "
+                    "remote_address, remote_port, status FROM socket_events WHERE "
+                    f"local_port = {port} OR remote_port = {port} ORDER BY eid")
+    wait_for(lambda: len(found()) >= 2, message=str(found()))
+    bind, connect = found()[:2]
+    assert bind["action"] == "bind" and bind["local_address"] == "127.0.0.1"
+    assert connect["action"] == "connect" and connect["remote_address"] == "127.0.0.1"
+    assert connect["status"] == "succeeded" and connect["family"] == "2"
+    assert "python3" in connect["path"] and bind["local_port"] == str(port)
+    # the rules go with the daemon, and the audit socket is free again
+    daemon.stop()
+    rules, owner, _ = audit_state()
+    assert rules == rules_before and owner == 0
+
+
 @needs_root
 def test_hardware_events_from_uevents(osqd_factory):
     daemon = event_daemon(osqd_factory, {}, ready=None)
