@@ -402,6 +402,12 @@ policy_deny(GError **error, const OsqdPeer *peer, const gchar *what, const gchar
 }
 
 gboolean
+osqd_policy_may_read_sensitive(OsqdPolicy *policy, const OsqdPeer *peer)
+{
+	return peer->uid == 0 || policy_find_rule(policy, peer)->sensitive;
+}
+
+gboolean
 osqd_policy_may_read(OsqdPolicy *policy, const OsqdPeer *peer, const OsqdTable *table, gint column,
                      GError **error)
 {

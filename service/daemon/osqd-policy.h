@@ -39,6 +39,9 @@ gchar *osqd_policy_describe(OsqdPolicy *policy);
 
 /* May @peer read @table (@column = -1) or the given column of it? FALSE with
  * OSQ_ERROR_PERMISSION_DENIED when not. */
+/* Whether @peer may read sensitive data (root, or a rule with sensitive = true): such a peer is
+ * "privileged" for the tables too (osqd_engine_set_privileged()). */
+gboolean osqd_policy_may_read_sensitive(OsqdPolicy *policy, const OsqdPeer *peer);
 gboolean osqd_policy_may_read(OsqdPolicy *policy, const OsqdPeer *peer, const OsqdTable *table,
                               gint column, GError **error);
 /* May @peer do @action? FALSE with OSQ_ERROR_PERMISSION_DENIED when not. */

@@ -653,6 +653,7 @@ osqd_engine_setup_cb(OsqdEngine *engine, const OsqdPeer *peer, gpointer user_dat
 	access->policy = daemon->policy;
 	access->peer = peer; /* the session owns the peer and outlives its engine */
 	osqd_engine_set_access_func(engine, osqd_engine_access_cb, access, g_free);
+	osqd_engine_set_privileged(engine, osqd_policy_may_read_sensitive(daemon->policy, peer));
 	return TRUE;
 }
 

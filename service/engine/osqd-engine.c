@@ -307,6 +307,12 @@ osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id)
 }
 
 void
+osqd_engine_set_privileged(OsqdEngine *engine, gboolean privileged)
+{
+	engine->control.unprivileged = !privileged;
+}
+
+void
 osqd_engine_set_events_limit(OsqdEngine *engine, gint64 limit)
 {
 	engine->control.events_limit = limit;

@@ -52,6 +52,10 @@ OsqdRegistry *osqd_engine_get_registry(OsqdEngine *engine);
  * scans returned, and how many scans of event tables it made. */
 void osqd_engine_set_events_since(OsqdEngine *engine, gint64 event_id);
 gint64 osqd_engine_get_events_max(OsqdEngine *engine);
+/* Whether the engine's queries come from a privileged peer (the default: osqi, the scheduler,
+ * root clients). Tables that could be pointed at other files (deb_packages' admindir) refuse
+ * that for the others (osqd_table_context_is_privileged()). */
+void osqd_engine_set_privileged(OsqdEngine *engine, gboolean privileged);
 /* At most @limit events per event-table scan (0: all), the oldest first: a live follow reads
  * the history in slices. */
 void osqd_engine_set_events_limit(OsqdEngine *engine, gint64 limit);

@@ -237,6 +237,12 @@ osqd_table_context_get_events_since(OsqdTableContext *ctx)
 	return ctx->control != NULL ? ctx->control->events_since : 0;
 }
 
+gboolean
+osqd_table_context_is_privileged(OsqdTableContext *ctx)
+{
+	return ctx->control == NULL || !ctx->control->unprivileged;
+}
+
 gint64
 osqd_table_context_get_events_limit(OsqdTableContext *ctx)
 {

@@ -20,6 +20,7 @@ typedef struct {
 	guint cpu_checks;    /* the clock is read on every 16th check only */
 	/* event tables: the last event id the running scheduled query has seen (0: none), the
 	 * highest id a scan returned, and how many scans of event tables the statement made */
+	gboolean unprivileged; /* the peer may not point tables at other files (deb_packages) */
 	gint64 events_since;
 	gint64 events_limit; /* the most events one scan returns (0: no limit): live follows */
 	gint64 events_max;

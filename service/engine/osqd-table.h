@@ -164,6 +164,10 @@ void osqd_table_context_note_event(OsqdTableContext *ctx, gint64 event_id);
 /* The most events a scan should return, oldest first (0: no limit). */
 gint64 osqd_table_context_get_events_limit(OsqdTableContext *ctx);
 
+/* FALSE for queries of an osqd client that may not read sensitive data: a table must not read
+ * other files on its behalf (deb_packages refuses another admindir). */
+gboolean osqd_table_context_is_privileged(OsqdTableContext *ctx);
+
 /* FALSE (with OSQ_ERROR_CANCELLED or OSQ_ERROR_TIMED_OUT) once the query was interrupted or
  * passed its deadline. Generators call it between files, processes, packages... */
 gboolean osqd_table_context_check(OsqdTableContext *ctx, GError **error);

@@ -505,6 +505,17 @@ osqd_table_deb_packages_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GErro
 			g_debug("deb_packages: admindir '%s' is not an absolute path", admindir);
 			continue;
 		}
+		/* osqd reads as root: a client that may not read sensitive data may not have it
+		 * read another directory's files for it */
+		if (!osqd_table_context_is_privileged(ctx) &&
+		    g_strcmp0(admindir, PACKAGES_DEFAULT_ADMINDIR) != 0) {
+			g_set_error(
+			        error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
+			        "deb_packages: only root (or a peer allowed sensitive data) may "
+			        "read another admindir than %s",
+			        PACKAGES_DEFAULT_ADMINDIR);
+			return FALSE;
+		}
 		if (packages_deb_scan(ctx, sink, admindir, names, &error_local))
 			continue;
 		if (error_local->domain == OSQ_ERROR && error_local->code != OSQ_ERROR_LIMIT) {

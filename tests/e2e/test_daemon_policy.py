@@ -64,6 +64,29 @@ def test_default_policy_hides_sensitive_columns(osqd_factory):
 
 
 @needs_root
+def test_unprivileged_client_cannot_point_deb_packages_elsewhere(osqd_factory, tmp_path):
+    # a dpkg directory only root could read: osqd (root) must not read it for uid 65534
+    admindir = tmp_path / "dpkg"
+    admindir.mkdir(mode=0o700)
+    (admindir / "status").write_text("Package: secret\nStatus: install ok installed\n"
+                                     "Version: 1\nArchitecture: all\n\n")
+    daemon = osqd_factory("--extensions_socket_mode=0666")
+    default, other = query_as_nobody(
+        daemon.socket_path,
+        "SELECT count(*) AS n FROM deb_packages WHERE admindir = '/var/lib/dpkg'",
+        f"SELECT name FROM deb_packages WHERE admindir = '{admindir}'")
+    assert default[:2] == [0, "OK"]
+    assert other[0] == 1 and "another admindir" in other[1]
+    # root may
+    client = daemon.client()
+    try:
+        reply = client.query(f"SELECT name FROM deb_packages WHERE admindir = '{admindir}'")
+    finally:
+        client.transport.close()
+    assert reply.status.code == 0 and [r["name"] for r in reply.response] == ["secret"]
+
+
+@needs_root
 def test_policy_file_denies_and_grants(osqd_factory, tmp_path):
     policy = tmp_path / "policy.toml"
     policy.write_text(textwrap.dedent("""\
