@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <poll.h>
 #include <sqlite3.h>
@@ -175,6 +177,8 @@ test_parse_other_kinds(void **state)
 	fork.what = PROC_EVENT_FORK;
 	fork.cpu = 2;
 	fork.event_data.fork.child_pid = 10;
+	fork.event_data.fork.child_tgid = 10;
+	fork.event_data.fork.parent_tgid = 4;
 	answer.what = PROC_EVENT_NONE;
 	answer.cpu = G_MAXUINT32;
 	answer.event_data.ack.err = EPERM;
@@ -184,8 +188,10 @@ test_parse_other_kinds(void **state)
 	append_event(datagram, CN_IDX_PROC + 1, 1, &exec, sizeof(exec)); /* another connector */
 	assert_true(osqd_proc_connector_parse(datagram->data, datagram->len, events, &error));
 	assert_int_equal(events->len, 2);
-	/* a fork is no row, but its number counts for the gaps */
-	assert_int_equal(event_at(events, 0)->kind, OSQD_PROC_EVENT_KIND_OTHER);
+	/* a fork is no row, but its number counts for the gaps, and its parent is kept */
+	assert_int_equal(event_at(events, 0)->kind, OSQD_PROC_EVENT_KIND_FORK);
+	assert_int_equal(event_at(events, 0)->pid, 10);
+	assert_int_equal(event_at(events, 0)->parent_tgid, 4);
 	assert_int_equal(event_at(events, 0)->cpu, 2);
 	assert_int_equal(event_at(events, 0)->seq, 99);
 	assert_int_equal(event_at(events, 1)->kind, OSQD_PROC_EVENT_KIND_ACK);
@@ -514,6 +520,111 @@ remove_tree(const gchar *path)
 	assert_int_equal(g_remove(path), 0);
 }
 
+/* Writes an ELF file of @class with @type and the program header types @phdrs. */
+static gint
+elf_file(const gchar *dir, const gchar *name, guint8 class, guint16 type, const guint32 *phdrs,
+         guint count)
+{
+	g_autofree gchar *path = g_build_filename(dir, name, NULL);
+	guint8 data[1024] = { 0 };
+	gboolean wide = class == ELFCLASS64;
+	gsize phoff = wide ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	gsize phentsize = wide ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	gint fd;
+
+	memcpy(data, ELFMAG, SELFMAG);
+	data[EI_CLASS] = class;
+	data[EI_DATA] = ELFDATA2LSB;
+	data[EI_VERSION] = EV_CURRENT;
+	if (wide) {
+		Elf64_Ehdr header;
+
+		memcpy(&header, data, sizeof(header));
+		header.e_type = type;
+		header.e_phoff = phoff;
+		header.e_phentsize = (Elf64_Half)phentsize;
+		header.e_phnum = (Elf64_Half)count;
+		memcpy(data, &header, sizeof(header));
+	} else {
+		Elf32_Ehdr header;
+
+		memcpy(&header, data, sizeof(header));
+		header.e_type = type;
+		header.e_phoff = (Elf32_Off)phoff;
+		header.e_phentsize = (Elf32_Half)phentsize;
+		header.e_phnum = (Elf32_Half)count;
+		memcpy(data, &header, sizeof(header));
+	}
+	for (guint i = 0; i < count; i++)
+		memcpy(data + phoff + i * phentsize, &phdrs[i], sizeof(guint32));
+	assert_true(g_file_set_contents(path, (const gchar *)data,
+	                                (gssize)(phoff + count * phentsize), NULL));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void
+test_elf_loader(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("osqd-elf-XXXXXX", &error);
+	const guint32 loader[] = { PT_LOAD, PT_DYNAMIC, PT_LOAD };
+	const guint32 program[] = { PT_PHDR, PT_INTERP, PT_LOAD };
+	g_autofree gchar *script_path = NULL;
+	gint fd;
+
+	(void)state;
+	assert_non_null(dir);
+	/* ld.so: ET_DYN, no PT_INTERP (64 and 32 bits) */
+	fd = elf_file(dir, "ld64", ELFCLASS64, ET_DYN, loader, G_N_ELEMENTS(loader));
+	assert_true(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	fd = elf_file(dir, "ld32", ELFCLASS32, ET_DYN, loader, G_N_ELEMENTS(loader));
+	assert_true(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	/* a PIE program names its interpreter; a static program is ET_EXEC */
+	fd = elf_file(dir, "pie", ELFCLASS64, ET_DYN, program, G_N_ELEMENTS(program));
+	assert_false(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	fd = elf_file(dir, "static", ELFCLASS64, ET_EXEC, loader, G_N_ELEMENTS(loader));
+	assert_false(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	/* program headers past the end of the file: not a loader */
+	{
+		g_autofree gchar *path = g_build_filename(dir, "cut", NULL);
+		guint8 data[sizeof(Elf64_Ehdr)] = { 0 };
+		Elf64_Ehdr header;
+
+		memcpy(data, ELFMAG, SELFMAG);
+		data[EI_CLASS] = ELFCLASS64;
+		data[EI_DATA] = ELFDATA2LSB;
+		memcpy(&header, data, sizeof(header));
+		header.e_type = ET_DYN;
+		header.e_phoff = 4096;
+		header.e_phentsize = sizeof(Elf64_Phdr);
+		header.e_phnum = 3;
+		assert_true(
+		        g_file_set_contents(path, (const gchar *)&header, sizeof(header), NULL));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		assert_false(osqd_proc_connector_is_elf_loader(fd));
+		(void)close(fd);
+	}
+	/* a script, an empty file, and a real program (this test) */
+	script_path = g_build_filename(dir, "script", NULL);
+	assert_true(g_file_set_contents(script_path, "#!/bin/sh\nexit 0\n", -1, NULL));
+	fd = open(script_path, O_RDONLY | O_CLOEXEC);
+	assert_false(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_false(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	assert_false(osqd_proc_connector_is_elf_loader(fd));
+	(void)close(fd);
+	remove_tree(dir);
+}
+
 static void
 test_read_info_fixture(void **state)
 {
@@ -802,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_seq_gaps),
 		cmocka_unit_test(test_parse_status),
 		cmocka_unit_test(test_parse_uptime_cmdline),
+		cmocka_unit_test(test_elf_loader),
 		cmocka_unit_test(test_read_info_fixture),
 		cmocka_unit_test(test_read_info_live),
 		cmocka_unit_test(test_live_socket),

@@ -19,6 +19,9 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/fanotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,8 +91,16 @@ proc_connector_parse_proc_event(const guint8 *data, gsize size, OsqdProcEvent *o
 		if (data_size >= sizeof(event.event_data.exit))
 			out->parent_tgid = event.event_data.exit.parent_tgid;
 		return TRUE;
+	case PROC_EVENT_FORK:
+		if (data_size < sizeof(event.event_data.fork))
+			return proc_connector_short(error, "fork event", data_size);
+		out->kind = OSQD_PROC_EVENT_KIND_FORK;
+		out->pid = event.event_data.fork.child_tgid;
+		out->tid = event.event_data.fork.child_pid;
+		out->parent_tgid = event.event_data.fork.parent_tgid;
+		return TRUE;
 	default:
-		return TRUE; /* fork, uid, comm...: numbered all the same */
+		return TRUE; /* uid, comm...: numbered all the same */
 	}
 }
 
@@ -632,7 +643,254 @@ typedef struct {
 	OsqdProcSeq *seq;
 	GArray *events;      /* of OsqdProcEvent: read, not handled yet */
 	gboolean overflowed; /* ENOBUFS seen: the gaps that follow are its losses */
+	GHashTable *parents; /* pid -> parent pid, from fork events, until the exit */
+	gint fanotify;       /* FAN_OPEN_EXEC on the host's file systems; -1: none */
+	GHashTable *images;  /* pid -> ProcImage: what it exec'd, until its exec event */
 } ProcConnector;
+
+/* The file a process exec'd, from fanotify: still known when the process is long gone. */
+typedef struct {
+	gchar *path;
+	gboolean has_stat;
+	struct stat st;
+} ProcImage;
+
+static void
+proc_image_free(gpointer data)
+{
+	ProcImage *image = data;
+
+	g_free(image->path);
+	g_free(image);
+}
+
+#define PROC_CONNECTOR_MAP_MAX 262144
+
+/* ---- fanotify: the executable of every exec, even of programs that end at once ---- */
+
+/* Fields of an ELF header in the file's byte order. */
+static guint
+proc_elf_u16(const guint8 *b, gboolean little)
+{
+	return little ? (guint)b[0] | (guint)b[1] << 8 : (guint)b[1] | (guint)b[0] << 8;
+}
+
+static guint32
+proc_elf_u32(const guint8 *b, gboolean little)
+{
+	guint32 low = proc_elf_u16(little ? b : b + 2, little);
+	guint32 high = proc_elf_u16(little ? b + 2 : b, little);
+
+	return low | high << 16;
+}
+
+static guint64
+proc_elf_u64(const guint8 *b, gboolean little)
+{
+	guint64 low = proc_elf_u32(little ? b : b + 4, little);
+	guint64 high = proc_elf_u32(little ? b + 4 : b, little);
+
+	return low | high << 32;
+}
+
+/* Whether @fd is an ELF program loader (ld.so): position independent and naming no
+ * interpreter itself. The kernel opens it for exec after the program, and /proc/<pid>/exe
+ * names the program, so fanotify's report of the loader is skipped. */
+gboolean
+osqd_proc_connector_is_elf_loader(gint fd)
+{
+	guint8 header[64];
+	gboolean wide;
+	gboolean little;
+	guint64 phoff;
+	guint phentsize;
+	guint phnum;
+
+	if (pread(fd, header, sizeof(header), 0) != (gssize)sizeof(header) ||
+	    memcmp(header, ELFMAG, SELFMAG) != 0)
+		return FALSE;
+	wide = header[EI_CLASS] == ELFCLASS64;
+	little = header[EI_DATA] == ELFDATA2LSB;
+	if ((!wide && header[EI_CLASS] != ELFCLASS32) ||
+	    (!little && header[EI_DATA] != ELFDATA2MSB))
+		return FALSE;
+	if (proc_elf_u16(header + 16, little) != ET_DYN)
+		return FALSE;
+	phoff = wide ? proc_elf_u64(header + 32, little) : proc_elf_u32(header + 28, little);
+	phentsize = wide ? proc_elf_u16(header + 54, little) : proc_elf_u16(header + 42, little);
+	phnum = wide ? proc_elf_u16(header + 56, little) : proc_elf_u16(header + 44, little);
+	if (phentsize < 4 || phnum == 0 || phnum > 512 || phoff > G_MAXINT32)
+		return FALSE;
+	for (guint i = 0; i < phnum; i++) {
+		guint8 type[4];
+
+		if (pread(fd, type, sizeof(type), (off_t)(phoff + (guint64)i * phentsize)) !=
+		    (gssize)sizeof(type))
+			return FALSE;
+		if (proc_elf_u32(type, little) == PT_INTERP)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* File systems that hold no programs (or cannot be marked). */
+static gboolean
+proc_connector_fs_skipped(const gchar *type)
+{
+	static const gchar *const skipped[] = {
+		"proc",       "sysfs",     "cgroup",     "cgroup2",     "devpts", "mqueue",
+		"debugfs",    "tracefs",   "securityfs", "pstore",      "bpf",    "configfs",
+		"fusectl",    "hugetlbfs", "autofs",     "binfmt_misc", "nsfs",   "efivarfs",
+		"rpc_pipefs", "selinuxfs", NULL,
+	};
+
+	return g_strv_contains(skipped, type);
+}
+
+/* The mount points and file system types of /proc/self/mountinfo (pairs). */
+static GPtrArray *
+proc_connector_mounts(void)
+{
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	GPtrArray *mounts = g_ptr_array_new_with_free_func(g_free);
+
+	if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+		return mounts;
+	lines = g_strsplit(text, "\n", -1);
+	for (gchar **line = lines; *line != NULL; line++) {
+		g_auto(GStrv) fields = g_strsplit(*line, " ", -1);
+		guint n = g_strv_length(fields);
+		guint dash = 0;
+
+		for (guint i = 0; i < n; i++) {
+			if (g_strcmp0(fields[i], "-") == 0) {
+				dash = i;
+				break;
+			}
+		}
+		/* id parent major:minor root mount-point options ... - type source ... */
+		if (n < 5 || dash == 0 || dash + 1 >= n)
+			continue;
+		g_ptr_array_add(mounts, g_strcompress(fields[4]));
+		g_ptr_array_add(mounts, g_strdup(fields[dash + 1]));
+	}
+	return mounts;
+}
+
+/* Opens a fanotify group that reports every exec on the host's file systems; -1 when the
+ * kernel or the privileges do not allow it (the executable is then read from /proc only). */
+static gint
+proc_connector_fanotify_open(void)
+{
+	g_autoptr(GPtrArray) mounts = NULL;
+	guint marked = 0;
+	gint fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
+	                        O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+
+	if (fd < 0) {
+		g_debug("process connector: no fanotify (%s): executables are read from /proc only",
+		        g_strerror(errno));
+		return -1;
+	}
+	mounts = proc_connector_mounts();
+	for (guint i = 0; i + 1 < mounts->len; i += 2) {
+		if (proc_connector_fs_skipped(mounts->pdata[i + 1]))
+			continue;
+		if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC, AT_FDCWD,
+		                  mounts->pdata[i]) == 0)
+			marked++;
+	}
+	if (marked == 0) {
+		g_debug("process connector: fanotify marks refused: executables are read from "
+		        "/proc "
+		        "only");
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Notes the file behind one fanotify report as what @pid exec'd last. */
+static void
+proc_connector_note_image(ProcConnector *self, gint pid, gint fd)
+{
+	g_autofree gchar *link = NULL;
+	ProcImage *image;
+
+	/* ld.so follows the program it loads: the program is what the exec ran */
+	if (g_hash_table_contains(self->images, GINT_TO_POINTER(pid)) &&
+	    osqd_proc_connector_is_elf_loader(fd))
+		return;
+	if (g_hash_table_size(self->images) >= PROC_CONNECTOR_MAP_MAX)
+		g_hash_table_remove_all(self->images); /* exits were lost: start afresh */
+	link = g_strdup_printf("/proc/self/fd/%d", fd);
+	image = g_new0(ProcImage, 1);
+	image->path = g_file_read_link(link, NULL);
+	image->has_stat = fstat(fd, &image->st) == 0;
+	if (image->path == NULL) {
+		proc_image_free(image);
+		return;
+	}
+	/* a script: its interpreter comes after it, and /proc/<pid>/exe names the interpreter */
+	g_hash_table_replace(self->images, GINT_TO_POINTER(pid), image);
+}
+
+/* Reads the exec reports queued so far into self->images. */
+static void
+proc_connector_fanotify_drain(ProcConnector *self)
+{
+	guint8 buffer[8192] __attribute__((aligned(8)));
+
+	if (self->fanotify < 0)
+		return;
+	for (;;) {
+		gssize n = read(self->fanotify, buffer, sizeof(buffer));
+
+		if (n <= 0)
+			return;
+		for (gssize offset = 0; offset + (gssize)FAN_EVENT_METADATA_LEN <= n;) {
+			struct fanotify_event_metadata meta;
+
+			memcpy(&meta, buffer + offset, sizeof(meta));
+			if (meta.event_len < FAN_EVENT_METADATA_LEN ||
+			    offset + (gssize)meta.event_len > n)
+				break;
+			offset += meta.event_len;
+			if (meta.fd < 0)
+				continue; /* FAN_NOFD: the queue overflowed; /proc still answers */
+			proc_connector_note_image(self, meta.pid, meta.fd);
+			(void)close(meta.fd);
+		}
+	}
+}
+
+/* Fills what /proc could not say (the process ended first) from fanotify and fork events. */
+static void
+proc_connector_fill_gaps(ProcConnector *self, OsqdProcInfo *info)
+{
+	gpointer key = GINT_TO_POINTER(info->pid);
+	gpointer parent = NULL;
+	ProcImage *image;
+
+	proc_connector_fanotify_drain(self);
+	image = g_hash_table_lookup(self->images, key);
+	if (image != NULL && info->path == NULL) {
+		info->path = g_strdup(image->path);
+		if (image->has_stat && !info->has_stat) {
+			info->has_stat = TRUE;
+			info->mode = image->st.st_mode & 07777;
+			info->owner_uid = image->st.st_uid;
+			info->owner_gid = image->st.st_gid;
+			info->atime = image->st.st_atim.tv_sec;
+			info->mtime = image->st.st_mtim.tv_sec;
+			info->ctime = image->st.st_ctim.tv_sec;
+		}
+	}
+	(void)g_hash_table_remove(self->images, key);
+	if (info->parent < 0 && g_hash_table_lookup_extended(self->parents, key, NULL, &parent))
+		info->parent = GPOINTER_TO_INT(parent);
+}
 
 static void
 proc_connector_handle(OsqdEventPublisher *publisher, ProcConnector *self,
@@ -652,17 +910,42 @@ proc_connector_handle(OsqdEventPublisher *publisher, ProcConnector *self,
 		                                lost, TRUE);
 		self->overflowed = FALSE;
 	}
-	if (self->subscriber == NULL || !osqd_event_subscriber_is_enabled(self->subscriber))
+	/* parents from forks: known even when the process is gone before its exec is read */
+	if (event->kind == OSQD_PROC_EVENT_KIND_FORK && event->pid == event->tid) {
+		if (g_hash_table_size(self->parents) >= PROC_CONNECTOR_MAP_MAX)
+			g_hash_table_remove_all(self->parents);
+		g_hash_table_replace(self->parents, GINT_TO_POINTER(event->pid),
+		                     GINT_TO_POINTER(event->parent_tgid));
 		return;
+	}
+	if (self->subscriber == NULL || !osqd_event_subscriber_is_enabled(self->subscriber)) {
+		if (event->kind == OSQD_PROC_EVENT_KIND_EXIT && event->tid == event->pid) {
+			(void)g_hash_table_remove(self->parents, GINT_TO_POINTER(event->pid));
+			(void)g_hash_table_remove(self->images, GINT_TO_POINTER(event->pid));
+		}
+		return;
+	}
 	if (event->kind == OSQD_PROC_EVENT_KIND_EXEC) {
 		g_autoptr(OsqdProcInfo) info =
 		        osqd_proc_connector_read_info(self->root, event->pid);
 
+		proc_connector_fill_gaps(self, info);
 		row = osqd_event_row_new(self->subscriber);
 		osqd_proc_connector_fill_exec(row, info);
 	} else if (event->kind == OSQD_PROC_EVENT_KIND_EXIT && event->tid == event->pid) {
+		OsqdProcEvent ended = *event;
+		gpointer parent = NULL;
+
+		/* the kernel sometimes says 0 (seen for programs that end within a millisecond):
+		 * the parent of the fork is the better answer then */
+		if (ended.parent_tgid <= 0 &&
+		    g_hash_table_lookup_extended(self->parents, GINT_TO_POINTER(event->pid), NULL,
+		                                 &parent))
+			ended.parent_tgid = GPOINTER_TO_INT(parent);
+		(void)g_hash_table_remove(self->parents, GINT_TO_POINTER(event->pid));
+		(void)g_hash_table_remove(self->images, GINT_TO_POINTER(event->pid));
 		row = osqd_event_row_new(self->subscriber);
-		osqd_proc_connector_fill_exit(row, event);
+		osqd_proc_connector_fill_exit(row, &ended);
 	} else {
 		return; /* fork, uid, an answer...; or a thread other than the leader ending */
 	}
@@ -723,6 +1006,9 @@ proc_connector_setup(OsqdEventPublisher *publisher, GError **error)
 	self->fd = osqd_proc_connector_socket_open(self->events, error);
 	if (self->fd < 0)
 		return FALSE;
+	/* fixture roots (tests) have no file systems of their own to watch */
+	if (self->root[0] == '\0')
+		self->fanotify = proc_connector_fanotify_open();
 	osqd_event_publisher_set_subscriptions(publisher, 1);
 	return TRUE;
 }
@@ -740,20 +1026,26 @@ proc_connector_run(OsqdEventPublisher *publisher)
 		g_debug("process connector: no real-time priority for the reading thread");
 	proc_connector_handle_all(publisher, self); /* read by setup */
 	while (!osqd_event_publisher_stopping(publisher)) {
-		struct pollfd poll_fd = { .fd = self->fd, .events = POLLIN };
-		gint ready = poll(&poll_fd, 1, PROC_CONNECTOR_POLL_MS);
+		struct pollfd poll_fds[2] = {
+			{ .fd = self->fd, .events = POLLIN },
+			{ .fd = self->fanotify, .events = POLLIN },
+		};
+		gint ready = poll(poll_fds, self->fanotify >= 0 ? 2 : 1, PROC_CONNECTOR_POLL_MS);
 
 		if (ready < 0 && errno != EINTR) {
 			g_warning("process connector: cannot poll the socket: %s",
 			          g_strerror(errno));
 			return;
 		}
-		if (ready > 0 && (poll_fd.revents & POLLNVAL) != 0) {
+		if (ready > 0 && (poll_fds[0].revents & POLLNVAL) != 0) {
 			g_warning("process connector: the socket is closed");
 			return;
 		}
-		if (ready > 0 && !proc_connector_drain(publisher, self))
+		if (ready > 0 && poll_fds[0].revents != 0 && !proc_connector_drain(publisher, self))
 			return;
+		/* reports of execs whose events were read already, or that failed: kept briefly */
+		if (ready > 0 && poll_fds[1].revents != 0)
+			proc_connector_fanotify_drain(self);
 	}
 }
 
@@ -764,6 +1056,11 @@ proc_connector_teardown(OsqdEventPublisher *publisher)
 
 	osqd_proc_connector_socket_close(self->fd);
 	self->fd = -1;
+	if (self->fanotify >= 0)
+		(void)close(self->fanotify);
+	self->fanotify = -1;
+	g_hash_table_remove_all(self->images);
+	g_hash_table_remove_all(self->parents);
 	g_array_set_size(self->events, 0);
 	osqd_event_publisher_set_subscriptions(publisher, 0);
 }
@@ -776,6 +1073,10 @@ proc_connector_free(gpointer data)
 	if (self == NULL)
 		return;
 	osqd_proc_connector_socket_close(self->fd);
+	if (self->fanotify >= 0)
+		(void)close(self->fanotify);
+	g_hash_table_unref(self->parents);
+	g_hash_table_unref(self->images);
 	g_free(self->root);
 	osqd_proc_connector_seq_free(self->seq);
 	g_array_unref(self->events);
@@ -798,6 +1099,9 @@ osqd_proc_connector_add(OsqdEvents *events, const gchar *root, GError **error)
 	OsqdEventPublisher *publisher;
 
 	self->fd = -1;
+	self->fanotify = -1;
+	self->parents = g_hash_table_new(g_direct_hash, g_direct_equal);
+	self->images = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, proc_image_free);
 	self->root = proc_connector_root(root);
 	self->seq = osqd_proc_connector_seq_new();
 	self->events = g_array_new(FALSE, FALSE, sizeof(OsqdProcEvent));

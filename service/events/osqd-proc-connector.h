@@ -22,7 +22,8 @@ typedef enum {
 	OSQD_PROC_EVENT_KIND_OTHER, /* fork, uid, comm...: only its sequence number matters */
 	OSQD_PROC_EVENT_KIND_EXEC,
 	OSQD_PROC_EVENT_KIND_EXIT,
-	OSQD_PROC_EVENT_KIND_ACK, /* the answer to a listen/ignore request (numbered too) */
+	OSQD_PROC_EVENT_KIND_FORK, /* pid/tid: the child; parent_tgid: its parent */
+	OSQD_PROC_EVENT_KIND_ACK,  /* the answer to a listen/ignore request (numbered too) */
 } OsqdProcEventKind;
 
 typedef struct {
@@ -33,7 +34,7 @@ typedef struct {
 	gint64 pid;           /* process_tgid */
 	gint64 tid;           /* process_pid */
 	guint32 exit_code;    /* exit: the status as wait() reports it */
-	gint64 parent_tgid;   /* exit: -1 when the kernel is too old to say */
+	gint64 parent_tgid;   /* exit: -1 when the kernel is too old to say; fork: the parent */
 	guint64 timestamp_ns; /* CLOCK_MONOTONIC */
 	guint32 ack_error;    /* ack: an errno, 0 for success */
 } OsqdProcEvent;
@@ -89,6 +90,10 @@ gint64 osqd_proc_connector_parse_uptime(const gchar *text);
 /* /proc/<pid>/cmdline (@size bytes, NUL-separated) as one line; NUL bytes become spaces,
  * trailing ones are dropped. */
 gchar *osqd_proc_connector_join_cmdline(const gchar *data, gsize size);
+
+/* Whether the open file @fd is an ELF program loader (ld.so: position independent, naming no
+ * interpreter); fanotify reports it after the program it loads. */
+gboolean osqd_proc_connector_is_elf_loader(gint fd);
 
 /* Fills a process_events row: an exec from @info, an exit from @event. */
 void osqd_proc_connector_fill_exec(OsqdEventRow *row, const OsqdProcInfo *info);

@@ -399,22 +399,49 @@ def test_process_events_sees_bin_true(osqd_factory):
     daemon = event_daemon(osqd_factory, {}, "--disable_audit=false", ready=None)
     wait_for(lambda: rows(daemon, "SELECT active FROM osquery_events WHERE name = "
                                   "'proc_connector'") == [{"active": "1"}], message=daemon.log())
-    child = subprocess.Popen(["/bin/sh", "-c", "sleep 0.2; exec /bin/true"])
+    # /bin/true is often gone before its /proc files can be read: its path comes from
+    # fanotify's report of the exec and its parent from the fork event, so none may miss
+    pids = []
+    for _ in range(100):
+        child = subprocess.Popen(["/bin/true"])
+        child.wait()
+        pids.append(child.pid)
+    wanted = ",".join(str(pid) for pid in pids)
+
+    def execs():
+        return rows(daemon, "SELECT pid, parent, path, syscall FROM process_events "
+                    f"WHERE syscall = 'execve' AND pid IN ({wanted})")
+    wait_for(lambda: len(execs()) >= len(pids), message=str(execs()))
+    assert sorted(execs(), key=lambda r: int(r["pid"])) == sorted(
+        ({"pid": str(pid), "parent": str(os.getpid()), "path": "/usr/bin/true",
+          "syscall": "execve"} for pid in pids), key=lambda r: int(r["pid"]))
+    exits = lambda: rows(daemon, "SELECT pid, exit_code, parent FROM process_events "  # noqa: E731
+                         f"WHERE syscall = 'exit' AND pid IN ({wanted})")
+    wait_for(lambda: len(exits()) >= len(pids), message=str(exits()))
+    assert [r for r in exits() if r["exit_code"] != "0" or r["parent"] != str(os.getpid())] == []
+
+
+@needs_root
+def test_process_events_exec_details(osqd_factory, tmp_path):
+    daemon = event_daemon(osqd_factory, {}, "--disable_audit=false", ready=None)
+    wait_for(lambda: rows(daemon, "SELECT active FROM osquery_events WHERE name = "
+                                  "'proc_connector'") == [{"active": "1"}], message=daemon.log())
+    # a program that lives long enough for /proc to be read: command line, cwd, ids
+    child = subprocess.Popen(["/bin/sh", "-c", "exec /bin/sleep 0.5"], cwd=tmp_path)
     child.wait()
 
     def execs():
-        return rows(daemon, "SELECT pid, parent, path, cmdline, uid, syscall FROM process_events "
-                    f"WHERE pid = {child.pid}")
-    wait_for(lambda: any(r["syscall"] == "execve" and r["path"] == "/usr/bin/true"
-                         for r in execs()), message=str(execs()))
-    true_exec = [r for r in execs() if r["path"] == "/usr/bin/true"][0]
-    assert true_exec["parent"] == str(os.getpid())
-    assert true_exec["cmdline"] == "/bin/true"
-    assert true_exec["uid"] == str(os.getuid())
-    wait_for(lambda: any(r["syscall"] == "exit" for r in execs()))
-    exit_row = rows(daemon, "SELECT exit_code, parent FROM process_events WHERE syscall = 'exit' "
-                    f"AND pid = {child.pid}")[0]
-    assert exit_row == {"exit_code": "0", "parent": str(os.getpid())}
+        return rows(daemon, "SELECT parent, path, cmdline, cmdline_size, cwd, uid, gid, euid, "
+                    f"mode, owner_uid FROM process_events WHERE pid = {child.pid} "
+                    "AND syscall = 'execve'")
+    wait_for(lambda: any(r["path"] == "/usr/bin/sleep" for r in execs()), message=str(execs()))
+    sleep_exec = [r for r in execs() if r["path"] == "/usr/bin/sleep"][0]
+    assert sleep_exec == {
+        "parent": str(os.getpid()), "path": "/usr/bin/sleep", "cmdline": "/bin/sleep 0.5",
+        "cmdline_size": str(len("/bin/sleep 0.5")), "cwd": str(tmp_path),
+        "uid": str(os.getuid()), "gid": str(os.getgid()), "euid": str(os.geteuid()),
+        "mode": "%04o" % (os.stat("/usr/bin/sleep").st_mode & 0o7777),
+        "owner_uid": str(os.stat("/usr/bin/sleep").st_uid)}
 
 
 def audit_state():

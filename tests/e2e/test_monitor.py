@@ -374,14 +374,20 @@ def test_config_plugin_from_an_extension(osqd_factory, tmp_path):
     extension = subprocess.Popen(["/usr/bin/python3", str(script), "--socket", daemon.socket_path,
                                   "--interval", "0.5", "--timeout", "10"], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    results = daemon.logs / "osqd.results.log"
+    deadline = time.monotonic() + 30
     try:
-        results = daemon.logs / "osqd.results.log"
-        wait_for(lambda: read_lines(results), timeout=30, message=daemon.log())
-        line = read_lines(results)[0]
-        assert line["name"] == "from_plugin" and line["columns"] == {"seven": "7"}
+        while not read_lines(results) and extension.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
-        extension.kill()
-        extension.communicate(timeout=10)
+        if extension.poll() is None:
+            extension.kill()
+        output = extension.communicate(timeout=10)[0].decode(errors="replace")
+    assert read_lines(results), (f"nothing logged; the extension ({extension.returncode}) said:\n"
+                                 f"{output}\nosqd said:\n{daemon.log()}")
+    line = read_lines(results)[0]
+    assert line["name"] == "from_plugin" and line["columns"] == {"seven": "7"}
 
 
 def test_logrotate_reopen_and_stdout(osqd_factory):
