@@ -21,9 +21,10 @@
 #include "osq-error.h"
 #include "osq-thrift.h"
 
-#define OSQD_EXTENSION_POLL_MS  50
-#define OSQD_EXTENSION_PAUSE_MS 2
-#define OSQD_EXTENSION_CHUNK    (64 * 1024)
+#define OSQD_EXTENSION_POLL_MS       50
+#define OSQD_EXTENSION_PAUSE_MS      2
+#define OSQD_EXTENSION_CHUNK         (64 * 1024)
+#define OSQD_EXTENSION_BIND_PAUSE_US 10000
 
 static gint
 client_ms_left(gint64 deadline)
@@ -91,6 +92,14 @@ client_connect(const gchar *path, const OsqdExtensionCallOptions *options, GErro
 			if (!client_check(options, error))
 				break;
 			g_usleep(1000);
+			continue;
+		}
+		if ((errno == ENOENT || errno == ECONNREFUSED) &&
+		    g_get_monotonic_time() < options->bind_deadline) {
+			/* registered a moment ago: its socket is on its way */
+			if (!client_check(options, error))
+				break;
+			g_usleep(OSQD_EXTENSION_BIND_PAUSE_US);
 			continue;
 		}
 		g_set_error(error, OSQ_ERROR, errno == ENOENT ? OSQ_ERROR_NOT_FOUND : OSQ_ERROR_IO,

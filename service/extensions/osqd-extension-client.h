@@ -18,6 +18,9 @@ typedef gboolean (*OsqdExtensionCheckFunc)(gpointer user_data, GError **error);
 typedef struct {
 	gint64 deadline; /* monotonic microseconds */
 	gsize max_reply; /* bytes; a longer reply is an OSQ_ERROR_LIMIT error */
+	/* monotonic microseconds: an extension binds its socket after it registered, so until
+	 * then a missing socket (or one nobody listens on yet) is waited for; 0: fail at once */
+	gint64 bind_deadline;
 	OsqdExtensionCheckFunc check;
 	gpointer check_data;
 } OsqdExtensionCallOptions;

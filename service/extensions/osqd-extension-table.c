@@ -26,6 +26,7 @@ typedef struct {
 	gchar *item;        /* the plugin name the extension knows */
 	gchar *socket_path; /* <manager>.<uuid> */
 	gint64 uuid;
+	gint64 bind_deadline; /* monotonic: the extension's socket may not exist before */
 	OsqdExtensionsConfig config;
 	OsqdColumn *columns;
 	gint *alias_of;           /* per column: the column it copies, or -1 */
@@ -340,6 +341,7 @@ extension_table_generate(OsqdTableContext *ctx, OsqdRowSink *sink, GError **erro
 	OsqdExtensionCallOptions options = {
 		.deadline = g_get_monotonic_time() + (gint64)table->config.call_timeout_ms * 1000,
 		.max_reply = table->config.max_reply,
+		.bind_deadline = table->bind_deadline,
 		.check = scan_check_cb,
 		.check_data = &scan,
 	};
@@ -448,6 +450,7 @@ osqd_extension_table_new(const gchar *name, const gchar *item, GPtrArray *routes
 	table->socket_path = g_strdup(socket_path);
 	table->uuid = uuid;
 	table->config = *config;
+	table->bind_deadline = g_get_monotonic_time() + (gint64)config->timeout_ms * 1000;
 	table->columns = g_new0(OsqdColumn, columns->len);
 	table->alias_of = g_new0(gint, columns->len);
 	table->column_index = g_hash_table_new(g_str_hash, g_str_equal);

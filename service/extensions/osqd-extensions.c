@@ -458,14 +458,17 @@ osqd_extensions_find_plugin(OsqdExtensions *extensions, const gchar *registry, c
 	return owner != NULL ? *owner : 0;
 }
 
-/* The socket of extension @uuid, or NULL. */
+/* The socket path of extension @uuid (NULL: none), and when it was registered. */
 static gchar *
-extensions_path_of(OsqdExtensions *extensions, gint64 uuid)
+extensions_path_of(OsqdExtensions *extensions, gint64 uuid, gint64 *registered_at)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&extensions->mutex);
 	const OsqdExtensionRecord *record = g_hash_table_lookup(extensions->records, &uuid);
 
-	return record != NULL ? g_strdup(record->path) : NULL;
+	if (record == NULL)
+		return NULL;
+	*registered_at = record->registered_at;
+	return g_strdup(record->path);
 }
 
 /* ---- routed calls ---- */
@@ -504,7 +507,9 @@ osqd_extensions_call(OsqdExtensions *extensions, const gchar *registry, const gc
                      GError **error)
 {
 	gint64 uuid = osqd_extensions_find_plugin(extensions, registry, item);
-	g_autofree gchar *path = uuid != 0 ? extensions_path_of(extensions, uuid) : NULL;
+	gint64 registered_at = 0;
+	g_autofree gchar *path =
+	        uuid != 0 ? extensions_path_of(extensions, uuid, &registered_at) : NULL;
 	g_autoptr(GPtrArray) collected =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	OsqdCollect collect = { .rows = collected };
@@ -512,6 +517,7 @@ osqd_extensions_call(OsqdExtensions *extensions, const gchar *registry, const gc
 		.deadline =
 		        g_get_monotonic_time() + (gint64)extensions->config.call_timeout_ms * 1000,
 		.max_reply = extensions->config.max_reply,
+		.bind_deadline = registered_at + (gint64)extensions->config.timeout_ms * 1000,
 	};
 	OsqdExtensionRowVisitor visitor = {
 		.row_begin = collect_row_begin_cb,

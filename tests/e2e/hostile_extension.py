@@ -13,6 +13,7 @@ Modes (what a generate call gets; ping always answers, so only the scan is hosti
   huge     a reply header followed by a string whose length prefix says 1 GiB
   flood    a valid reply header announcing 10,000,000 rows, sent as fast as the socket takes it
   silent   registers but never binds its socket (the daemon must drop it)
+  late     as ok, but binds its socket 0.5 s after registering (calls before must wait)
 Prints "uuid=N" on stdout once registered, then serves until killed or shut down.
 """
 
@@ -23,6 +24,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 THRIFT_PY = os.environ.get("OSQ_THRIFT_PY")
 if THRIFT_PY:
@@ -134,7 +136,7 @@ def serve_one(conn, mode):
                 conn.sendall(message_begin("shutdown", seqid) + b"\x00")
                 os._exit(0)
             request = args.get(3, {})
-            if request.get("action") == "columns" or mode == "ok":
+            if request.get("action") == "columns" or mode in ("ok", "late"):
                 conn.sendall(response(generate_ok(request), seqid))
             elif mode == "hang":
                 threading.Event().wait()
@@ -194,6 +196,8 @@ def main():
     print(f"uuid={status_.uuid}", flush=True)
     if args.mode == "silent":
         threading.Event().wait()
+    if args.mode == "late":
+        time.sleep(0.5)
     path = f"{args.socket}.{status_.uuid}"
     if os.path.exists(path):
         os.unlink(path)

@@ -314,6 +314,9 @@ def test_follow_sees_rows_within_100_ms(osqd_factory):
                           {"file_paths": {"f": [f"{d}/f/"]}}, "--enable_file_events")
     f = daemon.directory / "f"
     os.mknod(f / "before")  # history: not followed unless from_start
+    # (in the table before the follow starts: an event still on its way is new to a follow)
+    wait_for(lambda: rows(daemon, "SELECT 1 FROM file_events WHERE target_path = "
+                                  f"'{f}/before'"), message=daemon.log())
     stamps = {}
 
     def writer():

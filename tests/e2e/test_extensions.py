@@ -191,6 +191,26 @@ def test_silent_extension_is_dropped(osqd_factory, extensions):
         time.sleep(0.05)
 
 
+def test_calls_wait_for_a_socket_still_to_be_bound(osqd_factory, extensions):
+    # an extension binds its socket after it registered: a query in between waits for it
+    # (up to --extensions_timeout) rather than failing
+    daemon = osqd_factory("--extensions_interval=0.5", "--extensions_timeout=3")
+    ext = extensions(daemon, mode="late", name="slow")
+    assert not os.path.exists(ext.path)
+    start = time.monotonic()
+    reply = query(daemon, "SELECT n FROM slow_table")
+    assert reply.status.code == 0, reply.status.message
+    assert reply.response == [{"n": "1"}, {"n": "2"}, {"n": "3"}]
+    assert time.monotonic() - start < 3
+    # one that never binds: the query fails once the timeout has passed, it does not hang
+    mute = extensions(daemon, mode="silent", name="mute")
+    start = time.monotonic()
+    reply = query(daemon, "SELECT n FROM mute_table")
+    assert reply.status.code == 1 and "cannot connect" in reply.status.message, reply.status
+    assert time.monotonic() - start < 5
+    assert mute.uuid is not None
+
+
 def test_extensions_hear_shutdown(osqd_factory, extensions):
     daemon = osqd_factory(*FAST)
     ext = extensions(daemon, name="polite")
