@@ -364,21 +364,27 @@ osqd_proc_connector_join_cmdline(const gchar *data, gsize size)
 	return line;
 }
 
+/* The executable's mode, owner and times. */
+static void
+proc_connector_set_stat(OsqdProcInfo *info, const struct stat *st)
+{
+	info->has_stat = TRUE;
+	info->mode = st->st_mode & 07777;
+	info->owner_uid = st->st_uid;
+	info->owner_gid = st->st_gid;
+	info->atime = st->st_atim.tv_sec;
+	info->mtime = st->st_mtim.tv_sec;
+	info->ctime = st->st_ctim.tv_sec;
+}
+
 static void
 proc_connector_read_stat(const gchar *exe, OsqdProcInfo *info)
 {
 	struct stat st;
 
 	/* through the /proc link: right for a deleted file or one in another mount namespace */
-	if (stat(exe, &st) != 0)
-		return;
-	info->has_stat = TRUE;
-	info->mode = st.st_mode & 07777;
-	info->owner_uid = st.st_uid;
-	info->owner_gid = st.st_gid;
-	info->atime = st.st_atim.tv_sec;
-	info->mtime = st.st_mtim.tv_sec;
-	info->ctime = st.st_ctim.tv_sec;
+	if (stat(exe, &st) == 0)
+		proc_connector_set_stat(info, &st);
 }
 
 OsqdProcInfo *
@@ -877,15 +883,8 @@ proc_connector_fill_gaps(ProcConnector *self, OsqdProcInfo *info)
 	image = g_hash_table_lookup(self->images, key);
 	if (image != NULL && info->path == NULL) {
 		info->path = g_strdup(image->path);
-		if (image->has_stat && !info->has_stat) {
-			info->has_stat = TRUE;
-			info->mode = image->st.st_mode & 07777;
-			info->owner_uid = image->st.st_uid;
-			info->owner_gid = image->st.st_gid;
-			info->atime = image->st.st_atim.tv_sec;
-			info->mtime = image->st.st_mtim.tv_sec;
-			info->ctime = image->st.st_ctim.tv_sec;
-		}
+		if (image->has_stat && !info->has_stat)
+			proc_connector_set_stat(info, &image->st);
 	}
 	(void)g_hash_table_remove(self->images, key);
 	if (info->parent < 0 && g_hash_table_lookup_extended(self->parents, key, NULL, &parent))
