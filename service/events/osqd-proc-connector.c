@@ -1043,8 +1043,15 @@ proc_connector_run(OsqdEventPublisher *publisher)
 		if (ready > 0 && poll_fds[0].revents != 0 && !proc_connector_drain(publisher, self))
 			return;
 		/* reports of execs whose events were read already, or that failed: kept briefly */
-		if (ready > 0 && poll_fds[1].revents != 0)
+		if (ready > 0 && (poll_fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+			/* never spin on a broken descriptor: /proc alone answers from here */
+			g_warning("process connector: fanotify failed; executables are read from "
+			          "/proc only");
+			(void)close(self->fanotify);
+			self->fanotify = -1;
+		} else if (ready > 0 && poll_fds[1].revents != 0) {
 			proc_connector_fanotify_drain(self);
+		}
 	}
 }
 
