@@ -1025,33 +1025,24 @@ proc_connector_run(OsqdEventPublisher *publisher)
 		g_debug("process connector: no real-time priority for the reading thread");
 	proc_connector_handle_all(publisher, self); /* read by setup */
 	while (!osqd_event_publisher_stopping(publisher)) {
-		struct pollfd poll_fds[2] = {
-			{ .fd = self->fd, .events = POLLIN },
-			{ .fd = self->fanotify, .events = POLLIN },
-		};
-		gint ready = poll(poll_fds, self->fanotify >= 0 ? 2 : 1, PROC_CONNECTOR_POLL_MS);
+		struct pollfd poll_fd = { .fd = self->fd, .events = POLLIN };
+		gint ready = poll(&poll_fd, 1, PROC_CONNECTOR_POLL_MS);
 
 		if (ready < 0 && errno != EINTR) {
 			g_warning("process connector: cannot poll the socket: %s",
 			          g_strerror(errno));
 			return;
 		}
-		if (ready > 0 && (poll_fds[0].revents & POLLNVAL) != 0) {
+		if (ready > 0 && (poll_fd.revents & POLLNVAL) != 0) {
 			g_warning("process connector: the socket is closed");
 			return;
 		}
-		if (ready > 0 && poll_fds[0].revents != 0 && !proc_connector_drain(publisher, self))
+		if (ready > 0 && !proc_connector_drain(publisher, self))
 			return;
-		/* reports of execs whose events were read already, or that failed: kept briefly */
-		if (ready > 0 && (poll_fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-			/* never spin on a broken descriptor: /proc alone answers from here */
-			g_warning("process connector: fanotify failed; executables are read from "
-			          "/proc only");
-			(void)close(self->fanotify);
-			self->fanotify = -1;
-		} else if (ready > 0 && poll_fds[1].revents != 0) {
-			proc_connector_fanotify_drain(self);
-		}
+		/* fanotify is read when an exec is handled, and here after each wake-up so that
+		 * its queue never fills (reports of execs that failed: kept until the exit). Not
+		 * polled: a wake-up per report would add to the connector's cost for nothing. */
+		proc_connector_fanotify_drain(self);
 	}
 }
 
