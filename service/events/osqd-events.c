@@ -710,6 +710,13 @@ osqd_events_start(OsqdEvents *events, gpointer config)
 		}
 		g_atomic_int_set(&publisher->stopping, 0);
 		thread_name = g_strdup_printf("osqd-%s", publisher->klass->name);
+		/* Linux keeps 15 bytes of a thread's name: "osqd-proc", not a nameless "osqd" */
+		if (strlen(thread_name) > 15) {
+			gchar *cut = strchr(thread_name + 5, '_');
+
+			thread_name[cut != NULL && cut - thread_name <= 15 ? cut - thread_name
+			                                                   : 15] = '\0';
+		}
 		publisher->thread = g_thread_new(thread_name, events_publisher_thread, publisher);
 		publisher->active = 1;
 	}

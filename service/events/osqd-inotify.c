@@ -579,7 +579,7 @@ inotify_run(OsqdEventPublisher *publisher)
 	GThread *rows;
 
 	data->backlog_done = FALSE;
-	rows = g_thread_new("osqd-inotify-rows", inotify_rows_thread, data);
+	rows = g_thread_new("osqd-file-rows", inotify_rows_thread, data);
 	while (!osqd_event_publisher_stopping(publisher)) {
 		struct pollfd pfd = { .fd = data->fd, .events = POLLIN };
 		gboolean full;
