@@ -933,18 +933,19 @@ osqd_event_subscriber_get_last_eid(OsqdEventSubscriber *subscriber)
 	return eid;
 }
 
-gboolean
-osqd_event_subscriber_wait(OsqdEventSubscriber *subscriber, gint64 after_eid, gint64 deadline,
-                           const gint *cancelled)
+/* Waits until *@eid (guarded by events->lock) passes @after_eid, the framework closes,
+ * @deadline passes or *@cancelled is set; TRUE in the first case. */
+static gboolean
+events_wait_for_eid(OsqdEvents *events, const gint64 *eid, gint64 after_eid, gint64 deadline,
+                    const gint *cancelled)
 {
-	OsqdEvents *events = subscriber->events;
 	gboolean found;
 
 	g_mutex_lock(&events->lock);
 	for (;;) {
 		gint64 now = g_get_monotonic_time();
 
-		found = subscriber->last_eid > after_eid;
+		found = *eid > after_eid;
 		if (found || events->closing || now >= deadline ||
 		    (cancelled != NULL && g_atomic_int_get(cancelled) != 0))
 			break;
@@ -953,6 +954,14 @@ osqd_event_subscriber_wait(OsqdEventSubscriber *subscriber, gint64 after_eid, gi
 	}
 	g_mutex_unlock(&events->lock);
 	return found;
+}
+
+gboolean
+osqd_event_subscriber_wait(OsqdEventSubscriber *subscriber, gint64 after_eid, gint64 deadline,
+                           const gint *cancelled)
+{
+	return events_wait_for_eid(subscriber->events, &subscriber->last_eid, after_eid, deadline,
+	                           cancelled);
 }
 
 static sqlite3 *
@@ -1240,21 +1249,8 @@ static gboolean
 events_provider_wait(gpointer user_data, gint64 after_eid, gint64 deadline, const gint *cancelled)
 {
 	OsqdEvents *events = user_data;
-	gboolean found;
 
-	g_mutex_lock(&events->lock);
-	for (;;) {
-		gint64 now = g_get_monotonic_time();
-
-		found = events->committed_eid > after_eid;
-		if (found || events->closing || now >= deadline ||
-		    (cancelled != NULL && g_atomic_int_get(cancelled) != 0))
-			break;
-		(void)g_cond_wait_until(&events->committed, &events->lock,
-		                        MIN(deadline, now + 50 * G_TIME_SPAN_MILLISECOND));
-	}
-	g_mutex_unlock(&events->lock);
-	return found;
+	return events_wait_for_eid(events, &events->committed_eid, after_eid, deadline, cancelled);
 }
 
 void

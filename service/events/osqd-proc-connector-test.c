@@ -727,7 +727,16 @@ test_read_info_live(void **state)
 	assert_int_equal(self->euid, geteuid());
 	assert_int_equal(self->parent, getppid());
 	assert_true(self->has_stat);
-	assert_true(self->uptime >= 0);
+	{
+		/* the live uptime comes from the boot-time clock: /proc/uptime's own figure */
+		g_autofree gchar *text = NULL;
+		gint64 proc_uptime;
+
+		assert_true(g_file_get_contents("/proc/uptime", &text, NULL, NULL));
+		proc_uptime = osqd_proc_connector_parse_uptime(text);
+		assert_true(self->uptime >= 0);
+		assert_true(self->uptime >= proc_uptime - 1 && self->uptime <= proc_uptime + 1);
+	}
 	assert_string_equal(same->path, self->path);
 }
 

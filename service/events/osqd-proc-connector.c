@@ -24,6 +24,7 @@
 #include <sys/fanotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -413,8 +414,15 @@ osqd_proc_connector_read_info(const gchar *root, gint64 pid)
 	if (g_file_get_contents(status_path, &status, NULL, NULL))
 		osqd_proc_connector_parse_status(status, info);
 	proc_connector_read_stat(exe, info);
-	if (g_file_get_contents(uptime_path, &uptime, NULL, NULL))
+	if (prefix[0] == '\0') {
+		struct timespec boot;
+
+		/* /proc/uptime is the boot-time clock: no file to open on every exec */
+		if (clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+			info->uptime = boot.tv_sec;
+	} else if (g_file_get_contents(uptime_path, &uptime, NULL, NULL)) {
 		info->uptime = osqd_proc_connector_parse_uptime(uptime);
+	}
 	return g_steal_pointer(&info);
 }
 
