@@ -35,6 +35,7 @@
 #include "osq-error.h"
 #include "osq-store.pb-c.h"
 #include "osqd-audit.h"
+#include "osqd-events-testing.h"
 #include "osqd-tables-generated.h"
 
 #define HEAD "audit(1700000000.123:4567): "
@@ -680,24 +681,6 @@ test_rows_dropped(void **state)
 /* ---- through the framework ---- */
 
 /* rm -r @path */
-static void
-remove_tree(const gchar *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const gchar *name;
-	struct stat st;
-
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dir = g_dir_open(path, 0, NULL);
-		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-
-			remove_tree(child);
-		}
-	}
-	assert_int_equal(g_remove(path), 0);
-}
-
 /* The committed socket_events rows of @database, each a GPtrArray of values as text (NULL:
  * NULL); `time` is kept beside the row, in its own column of the events table. */
 static GPtrArray *
@@ -761,20 +744,11 @@ framework_open(Framework *framework)
 {
 	OsqdEventsConfig config = { 0 };
 	g_autoptr(GError) error = NULL;
-	sqlite3 *db = NULL;
 
-	framework->dir = g_dir_make_tmp("osqd-audit-db-XXXXXX", NULL);
-	assert_non_null(framework->dir);
-	framework->database = g_build_filename(framework->dir, "osqd.db", NULL);
-	assert_int_equal(sqlite3_open(framework->database, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	                              "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT "
-	                              "NULL); CREATE TABLE events(subscriber TEXT NOT NULL, "
-	                              "eid INTEGER NOT NULL, time INTEGER NOT NULL, value BLOB "
-	                              "NOT NULL, PRIMARY KEY(subscriber, eid)) WITHOUT ROWID;",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
-	(void)sqlite3_close(db);
+	framework->dir =
+	        osqd_events_testing_database("osqd-audit-db-XXXXXX", &framework->database, &error);
+	if (framework->dir == NULL)
+		fail_msg("%s", error->message);
 	config.database_path = framework->database;
 	config.flush_ms = 10;
 	framework->events = osqd_events_new(&config, &error);
@@ -801,7 +775,7 @@ framework_teardown(void **state)
 	if (framework->events != NULL)
 		osqd_events_free(framework->events);
 	if (framework->dir != NULL)
-		remove_tree(framework->dir);
+		assert_true(osqd_events_testing_remove_tree(framework->dir));
 	if (framework->listener >= 0)
 		(void)close(framework->listener);
 	g_free(framework->database);

@@ -21,6 +21,7 @@
 
 #include "events/events.h"
 #include "osqd-engine-testing.h"
+#include "osqd-events-testing.h"
 #include "osqd-events.h"
 #include "osqd-inotify.h"
 #include "osqd-registry.h"
@@ -129,24 +130,6 @@ setup(void **state)
 	return 0;
 }
 
-static gboolean
-remove_tree(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			(void)remove_tree(child);
-		else
-			(void)g_unlink(child);
-	}
-	return g_rmdir(path) == 0;
-}
-
 static int
 teardown(void **state)
 {
@@ -156,7 +139,7 @@ teardown(void **state)
 	osqd_registry_unref(f->registry);
 	osqd_events_free(f->events);
 	osqd_store_close(f->store);
-	(void)remove_tree(f->directory);
+	(void)osqd_events_testing_remove_tree(f->directory);
 	g_free(f->tree);
 	g_free(f->directory);
 	g_free(f);

@@ -31,6 +31,7 @@
 #include <linux/cn_proc.h>
 
 #include "osq-error.h"
+#include "osqd-events-testing.h"
 #include "osqd-proc-connector.h"
 
 /* ---- datagrams ---- */
@@ -501,25 +502,6 @@ write_file(const gchar *path, const gchar *contents, gssize size)
 		fail_msg("%s: %s", path, error->message);
 }
 
-/* rm -r @path (symbolic links are removed, not followed) */
-static void
-remove_tree(const gchar *path)
-{
-	g_autoptr(GDir) dir = NULL;
-	const gchar *name;
-	struct stat st;
-
-	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dir = g_dir_open(path, 0, NULL);
-		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-
-			remove_tree(child);
-		}
-	}
-	assert_int_equal(g_remove(path), 0);
-}
-
 /* Writes an ELF file of @class with @type and the program header types @phdrs. */
 static gint
 elf_file(const gchar *dir, const gchar *name, guint8 class, guint16 type, const guint32 *phdrs,
@@ -622,7 +604,7 @@ test_elf_loader(void **state)
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	assert_false(osqd_proc_connector_is_elf_loader(fd));
 	(void)close(fd);
-	remove_tree(dir);
+	assert_true(osqd_events_testing_remove_tree(dir));
 }
 
 static void
@@ -711,7 +693,7 @@ test_read_info_fixture(void **state)
 	slashed = osqd_proc_connector_read_info(root_slash, 4242);
 	assert_string_equal(slashed->path, tool);
 
-	remove_tree(root);
+	assert_true(osqd_events_testing_remove_tree(root));
 }
 
 static void
@@ -847,26 +829,13 @@ test_live_publisher(void **state)
 	OsqdEventRow *row;
 	OsqdProcEvent ended = { .pid = 1, .tid = 1, .exit_code = 256, .parent_tgid = 0 };
 	g_autoptr(OsqdProcInfo) info = NULL;
-	sqlite3 *db = NULL;
-
 	if (geteuid() != 0) {
 		print_message("skipped: needs root\n");
 		skip();
 	}
-	dir = g_dir_make_tmp("osqd-proc-connector-XXXXXX", &error);
-	assert_non_null(dir);
-	/* the store's tables the framework writes to (the store itself is built after us) */
-	database = g_build_filename(dir, "osqd.db", NULL);
-	assert_int_equal(sqlite3_open(database, &db), SQLITE_OK);
-	assert_int_equal(
-	        sqlite3_exec(db,
-	                     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	                     "CREATE TABLE events(subscriber TEXT NOT NULL, eid INTEGER "
-	                     "NOT NULL, time INTEGER NOT NULL, value BLOB NOT NULL, "
-	                     "PRIMARY KEY(subscriber, eid)) WITHOUT ROWID",
-	                     NULL, NULL, NULL),
-	        SQLITE_OK);
-	(void)sqlite3_close(db);
+	dir = osqd_events_testing_database("osqd-proc-connector-XXXXXX", &database, &error);
+	if (dir == NULL)
+		fail_msg("%s", error->message);
 	config.database_path = database;
 	events = osqd_events_new(&config, &error);
 	if (events == NULL)
@@ -903,7 +872,7 @@ test_live_publisher(void **state)
 	osqd_event_row_free(row);
 
 	osqd_events_free(events);
-	remove_tree(dir);
+	assert_true(osqd_events_testing_remove_tree(dir));
 }
 
 int

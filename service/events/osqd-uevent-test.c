@@ -26,6 +26,7 @@
 
 #include "osq-error.h"
 #include "osq-store.pb-c.h"
+#include "osqd-events-testing.h"
 #include "osqd-tables-generated.h"
 #include "osqd-uevent.h"
 
@@ -381,24 +382,6 @@ test_sequence_random(void **state)
 /* ---- the fixture sysfs tree ---- */
 
 static void
-remove_tree(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			(void)g_unlink(child);
-	}
-	(void)g_rmdir(path);
-}
-
-static void
 write_attribute(const gchar *root, const gchar *devpath, const gchar *name, const gchar *value)
 {
 	g_autofree gchar *directory = g_strconcat(root, "/sys", devpath, NULL);
@@ -491,7 +474,7 @@ test_device(void **state)
 	assert_int_equal(strlen(odd->vendor), OSQD_UEVENT_ATTRIBUTE_MAX_SIZE);
 	assert_string_equal(odd->serial, "");
 
-	remove_tree(root);
+	(void)osqd_events_testing_remove_tree(root);
 }
 
 /* USB ids from the uevent's PRODUCT when sysfs has none (a remove); an interface's names from
@@ -533,7 +516,7 @@ test_device_usb_ids(void **state)
 	odd = osqd_uevent_device_new(odd_event, root);
 	assert_string_equal(odd->vendor_id, "");
 	assert_string_equal(odd->model_id, "");
-	remove_tree(root);
+	(void)osqd_events_testing_remove_tree(root);
 }
 
 /* ---- through the framework ---- */
@@ -550,22 +533,11 @@ framework_open(Framework *framework)
 {
 	OsqdEventsConfig config = { 0 };
 	g_autoptr(GError) error = NULL;
-	sqlite3 *db = NULL;
 
-	framework->dir = g_dir_make_tmp("osqd-uevent-db-XXXXXX", NULL);
-	assert_non_null(framework->dir);
-	framework->database = g_build_filename(framework->dir, "osqd.db", NULL);
-	assert_int_equal(sqlite3_open(framework->database, &db), SQLITE_OK);
-	assert_int_equal(
-	        sqlite3_exec(db,
-	                     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	                     "CREATE TABLE events(subscriber TEXT NOT NULL, "
-	                     "eid INTEGER NOT NULL, time INTEGER NOT NULL, "
-	                     "value BLOB NOT NULL, PRIMARY KEY(subscriber, eid)) "
-	                     "WITHOUT ROWID;",
-	                     NULL, NULL, NULL),
-	        SQLITE_OK);
-	(void)sqlite3_close(db);
+	framework->dir =
+	        osqd_events_testing_database("osqd-uevent-db-XXXXXX", &framework->database, &error);
+	if (framework->dir == NULL)
+		fail_msg("%s", error->message);
 	config.database_path = framework->database;
 	config.flush_ms = 10;
 	framework->events = osqd_events_new(&config, &error);
@@ -577,7 +549,7 @@ static void
 framework_close(Framework *framework)
 {
 	osqd_events_free(framework->events);
-	remove_tree(framework->dir);
+	(void)osqd_events_testing_remove_tree(framework->dir);
 	g_free(framework->database);
 	g_free(framework->dir);
 }
@@ -671,7 +643,7 @@ test_row(void **state)
 	assert_string_equal(row_text(first, OSQD_HARDWARE_EVENTS_COL_SERIAL), "ABC123");
 	assert_string_equal(row_text(first, OSQD_HARDWARE_EVENTS_COL_REVISION), "");
 	framework_close(&framework);
-	remove_tree(root);
+	(void)osqd_events_testing_remove_tree(root);
 }
 
 /* ---- the live socket ---- */
