@@ -265,12 +265,17 @@ test_events_max_and_expiry_are_counted(void **state)
 	{
 		g_autofree gchar *kept = run(f, "SELECT target_path FROM file_events");
 		g_autofree gchar *losses =
-		        run(f, "SELECT name, type, reason, events, exact, occurrences FROM "
-		               "osq_event_loss ORDER BY reason");
+		        run(f, "SELECT name, type, reason, events, exact FROM osq_event_loss "
+		               "ORDER BY reason");
+		/* the old rows may be committed over two batches, and expire in two passes */
+		g_autofree gchar *occurrences =
+		        run(f, "SELECT occurrences BETWEEN 1 AND events FROM osq_event_loss "
+		               "ORDER BY reason");
 
 		assert_string_equal(kept, "/new2\n/new3\n/new4\n/new5\n");
-		assert_string_equal(losses, "file_events|subscriber|events_max|2|1|1\n"
-		                            "file_events|subscriber|expired|3|1|1\n");
+		assert_string_equal(losses, "file_events|subscriber|events_max|2|1\n"
+		                            "file_events|subscriber|expired|3|1\n");
+		assert_string_equal(occurrences, "1\n1\n");
 	}
 }
 
