@@ -1005,7 +1005,7 @@ live_wait_connect(Live *live, pid_t child, guint16 port)
 
 			assert_int_not_equal(
 			        osqd_audit_netlink_receive(live->netlink, live->records, &error),
-			        OSQD_AUDIT_RECEIVE_FAILED);
+			        OSQD_NETLINK_RECEIVE_FAILED);
 		}
 		for (guint i = 0; i < live->records->len; i++) {
 			osqd_audit_groups_add(live->groups, live->records->pdata[i],

@@ -719,51 +719,27 @@ audit_keep_records(GPtrArray *messages, GPtrArray *records)
 }
 
 /* Reads one datagram into @messages, without waiting. */
-static OsqdAuditReceive
+static OsqdNetlinkReceive
 audit_receive_messages(gint fd, GPtrArray *messages, GError **error)
 {
 	guint8 buffer[AUDIT_BUFFER_SIZE];
-	struct sockaddr_nl sender = { 0 };
-	struct iovec vector = { .iov_base = buffer, .iov_len = sizeof(buffer) };
-	struct msghdr message = {
-		.msg_name = &sender,
-		.msg_namelen = sizeof(sender),
-		.msg_iov = &vector,
-		.msg_iovlen = 1,
-	};
-	gssize size = recvmsg(fd, &message, MSG_DONTWAIT);
+	gsize size = 0;
+	OsqdNetlinkReceive result =
+	        osqd_netlink_receive(fd, buffer, sizeof(buffer), FALSE, "audit", &size, error);
 
-	if (size < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return OSQD_AUDIT_RECEIVE_NONE;
-		if (errno == ENOBUFS)
-			return OSQD_AUDIT_RECEIVE_OVERFLOW;
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO, "audit: cannot read the socket: %s",
-		            g_strerror(errno));
-		return OSQD_AUDIT_RECEIVE_FAILED;
-	}
-	/* any process may send to our port */
-	if (message.msg_namelen < sizeof(sender) || sender.nl_pid != 0) {
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
-		            "audit: a message not from the kernel (port %u)", (guint)sender.nl_pid);
-		return OSQD_AUDIT_RECEIVE_IGNORED;
-	}
-	if ((message.msg_flags & MSG_TRUNC) != 0) {
-		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
-		                    "audit: a record was truncated");
-		return OSQD_AUDIT_RECEIVE_IGNORED;
-	}
-	if (!osqd_audit_parse_netlink(buffer, (gsize)size, messages, error))
-		return OSQD_AUDIT_RECEIVE_IGNORED;
-	return OSQD_AUDIT_RECEIVE_RECORDS;
+	if (result != OSQD_NETLINK_RECEIVE_DATA)
+		return result;
+	if (!osqd_audit_parse_netlink(buffer, size, messages, error))
+		return OSQD_NETLINK_RECEIVE_IGNORED;
+	return OSQD_NETLINK_RECEIVE_DATA;
 }
 
-OsqdAuditReceive
+OsqdNetlinkReceive
 osqd_audit_netlink_receive(OsqdAuditNetlink *netlink, GPtrArray *records, GError **error)
 {
 	g_autoptr(GPtrArray) messages =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)osqd_audit_message_free);
-	OsqdAuditReceive result = audit_receive_messages(netlink->fd, messages, error);
+	OsqdNetlinkReceive result = audit_receive_messages(netlink->fd, messages, error);
 
 	audit_keep_records(messages, records);
 	return result;
@@ -852,7 +828,7 @@ audit_request(OsqdAuditNetlink *self, guint16 type, const void *payload, gsize s
 		if (poll(&poll_fd, 1, (gint)left_ms) <= 0)
 			continue;
 		if (audit_receive_messages(self->fd, messages, &error_local) ==
-		    OSQD_AUDIT_RECEIVE_FAILED) {
+		    OSQD_NETLINK_RECEIVE_FAILED) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
@@ -1291,19 +1267,19 @@ audit_drain(OsqdEventPublisher *publisher, AuditState *state)
 		g_autoptr(GError) error = NULL;
 
 		switch (osqd_audit_netlink_receive(state->netlink, state->records, &error)) {
-		case OSQD_AUDIT_RECEIVE_RECORDS:
+		case OSQD_NETLINK_RECEIVE_DATA:
 			break;
-		case OSQD_AUDIT_RECEIVE_NONE:
+		case OSQD_NETLINK_RECEIVE_NONE:
 			return TRUE;
-		case OSQD_AUDIT_RECEIVE_IGNORED:
+		case OSQD_NETLINK_RECEIVE_IGNORED:
 			g_debug("%s", error->message);
 			break;
-		case OSQD_AUDIT_RECEIVE_OVERFLOW:
+		case OSQD_NETLINK_RECEIVE_OVERFLOW:
 			/* our socket's queue, not the kernel's backlog: how many is unknown */
 			osqd_event_publisher_count_loss(publisher, OSQD_EVENT_LOSS_KERNEL_OVERFLOW,
 			                                1, FALSE);
 			break;
-		case OSQD_AUDIT_RECEIVE_FAILED:
+		case OSQD_NETLINK_RECEIVE_FAILED:
 		default:
 			g_warning("%s", error != NULL ? error->message : "audit: failed");
 			return FALSE;

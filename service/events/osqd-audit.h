@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "osqd-events.h"
+#include "osqd-netlink.h"
 
 G_BEGIN_DECLS
 
@@ -160,17 +161,10 @@ OsqdAuditNetlink *osqd_audit_netlink_open(GPtrArray *records, GError **error);
 void osqd_audit_netlink_close(OsqdAuditNetlink *netlink);
 gint osqd_audit_netlink_get_fd(OsqdAuditNetlink *netlink);
 
-typedef enum {
-	OSQD_AUDIT_RECEIVE_RECORDS,  /* a datagram; its records (maybe none) appended */
-	OSQD_AUDIT_RECEIVE_NONE,     /* nothing queued (EAGAIN, EINTR) */
-	OSQD_AUDIT_RECEIVE_IGNORED,  /* not from the kernel, or malformed (@error) */
-	OSQD_AUDIT_RECEIVE_OVERFLOW, /* ENOBUFS: our socket dropped datagrams */
-	OSQD_AUDIT_RECEIVE_FAILED,   /* the socket is unusable (@error) */
-} OsqdAuditReceive;
-
-/* Reads one datagram without waiting; its SYSCALL, SOCKADDR and EOE records go to @records. */
-OsqdAuditReceive osqd_audit_netlink_receive(OsqdAuditNetlink *netlink, GPtrArray *records,
-                                            GError **error);
+/* Reads one datagram without waiting; its SYSCALL, SOCKADDR and EOE records go to @records
+ * (DATA: maybe none). */
+OsqdNetlinkReceive osqd_audit_netlink_receive(OsqdAuditNetlink *netlink, GPtrArray *records,
+                                              GError **error);
 /* Asks the kernel for its status (waiting 1 s at most, records read meanwhile appended to
  * @records); *@lost is how many records it lost since the last call (or open). When someone set
  * a backlog wait time, sets it back to 0. */

@@ -745,7 +745,7 @@ wait_for_child(gint fd, GArray *early, pid_t child, OsqdProcEvent *exec, OsqdPro
 		if (poll(&poll_fd, 1, 100) <= 0)
 			continue;
 		assert_int_not_equal(osqd_proc_connector_socket_receive(fd, events, &error),
-		                     OSQD_PROC_CONNECTOR_RECEIVE_FAILED);
+		                     OSQD_NETLINK_RECEIVE_FAILED);
 		for (guint i = 0; i < events->len; i++) {
 			OsqdProcEvent *event = event_at(events, i);
 

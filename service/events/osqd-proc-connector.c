@@ -545,7 +545,7 @@ proc_connector_wait_answer(gint fd, guint32 ack, GArray *events, GError **error)
 		if (poll(&poll_fd, 1, (gint)left_ms) <= 0)
 			continue; /* EINTR or the time is up */
 		if (osqd_proc_connector_socket_receive(fd, events, &error_local) ==
-		    OSQD_PROC_CONNECTOR_RECEIVE_FAILED) {
+		    OSQD_NETLINK_RECEIVE_FAILED) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
 			return -1;
 		}
@@ -608,44 +608,19 @@ osqd_proc_connector_socket_close(gint fd)
 	(void)close(fd);
 }
 
-OsqdProcConnectorReceive
+OsqdNetlinkReceive
 osqd_proc_connector_socket_receive(gint fd, GArray *events, GError **error)
 {
 	guint8 buffer[PROC_CONNECTOR_BUFFER_SIZE];
-	struct sockaddr_nl sender = { 0 };
-	struct iovec vector = { .iov_base = buffer, .iov_len = sizeof(buffer) };
-	struct msghdr message = {
-		.msg_name = &sender,
-		.msg_namelen = sizeof(sender),
-		.msg_iov = &vector,
-		.msg_iovlen = 1,
-	};
-	gssize size = recvmsg(fd, &message, MSG_DONTWAIT);
+	gsize size = 0;
+	OsqdNetlinkReceive result = osqd_netlink_receive(fd, buffer, sizeof(buffer), FALSE,
+	                                                 "process connector", &size, error);
 
-	if (size < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return OSQD_PROC_CONNECTOR_RECEIVE_NONE;
-		if (errno == ENOBUFS)
-			return OSQD_PROC_CONNECTOR_RECEIVE_OVERFLOW;
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO,
-		            "process connector: cannot read the socket: %s", g_strerror(errno));
-		return OSQD_PROC_CONNECTOR_RECEIVE_FAILED;
-	}
-	/* only the kernel may send to this group, but a process may send to our port */
-	if (message.msg_namelen < sizeof(sender) || sender.nl_pid != 0) {
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
-		            "process connector: a message not from the kernel (port %u)",
-		            (guint)sender.nl_pid);
-		return OSQD_PROC_CONNECTOR_RECEIVE_IGNORED;
-	}
-	if ((message.msg_flags & MSG_TRUNC) != 0) {
-		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_LIMIT,
-		                    "process connector: a message was truncated");
-		return OSQD_PROC_CONNECTOR_RECEIVE_IGNORED;
-	}
-	if (!osqd_proc_connector_parse(buffer, (gsize)size, events, error))
-		return OSQD_PROC_CONNECTOR_RECEIVE_IGNORED;
-	return OSQD_PROC_CONNECTOR_RECEIVE_EVENTS;
+	if (result != OSQD_NETLINK_RECEIVE_DATA)
+		return result;
+	if (!osqd_proc_connector_parse(buffer, size, events, error))
+		return OSQD_NETLINK_RECEIVE_IGNORED;
+	return OSQD_NETLINK_RECEIVE_DATA;
 }
 
 /* ---- the publisher ---- */
@@ -979,20 +954,20 @@ proc_connector_drain(OsqdEventPublisher *publisher, ProcConnector *self)
 		g_autoptr(GError) error = NULL;
 
 		switch (osqd_proc_connector_socket_receive(self->fd, self->events, &error)) {
-		case OSQD_PROC_CONNECTOR_RECEIVE_EVENTS:
+		case OSQD_NETLINK_RECEIVE_DATA:
 			break;
-		case OSQD_PROC_CONNECTOR_RECEIVE_NONE:
+		case OSQD_NETLINK_RECEIVE_NONE:
 			return TRUE;
-		case OSQD_PROC_CONNECTOR_RECEIVE_IGNORED:
+		case OSQD_NETLINK_RECEIVE_IGNORED:
 			g_debug("%s", error->message);
 			break;
-		case OSQD_PROC_CONNECTOR_RECEIVE_OVERFLOW:
+		case OSQD_NETLINK_RECEIVE_OVERFLOW:
 			/* how many is unknown here; the sequence gap that follows says */
 			g_warning("process connector: the kernel's queue overflowed (ENOBUFS); the "
 			          "sequence gap that follows counts the lost events");
 			self->overflowed = TRUE;
 			break;
-		case OSQD_PROC_CONNECTOR_RECEIVE_FAILED:
+		case OSQD_NETLINK_RECEIVE_FAILED:
 		default:
 			g_warning("%s",
 			          error != NULL ? error->message : "process connector: failed");

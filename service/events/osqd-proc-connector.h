@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "osqd-events.h"
+#include "osqd-netlink.h"
 
 G_BEGIN_DECLS
 
@@ -111,18 +112,9 @@ gint osqd_proc_connector_socket_open(GArray *events, GError **error);
 /* Sends the ignore request and closes @fd (-1: nothing). */
 void osqd_proc_connector_socket_close(gint fd);
 
-typedef enum {
-	OSQD_PROC_CONNECTOR_RECEIVE_EVENTS,   /* a datagram: its events (maybe none) appended */
-	OSQD_PROC_CONNECTOR_RECEIVE_NONE,     /* nothing queued (EAGAIN, EINTR) */
-	OSQD_PROC_CONNECTOR_RECEIVE_IGNORED,  /* not from the kernel, or malformed (@error) */
-	OSQD_PROC_CONNECTOR_RECEIVE_OVERFLOW, /* ENOBUFS: the kernel dropped datagrams */
-	OSQD_PROC_CONNECTOR_RECEIVE_FAILED,   /* the socket is unusable (@error) */
-} OsqdProcConnectorReceive;
-
-/* Reads one datagram from @fd without waiting and appends its events to @events (a malformed
- * one: those before the fault). */
-OsqdProcConnectorReceive osqd_proc_connector_socket_receive(gint fd, GArray *events,
-                                                            GError **error);
+/* Reads one datagram from @fd without waiting and appends its events to @events (DATA: maybe
+ * none; a malformed one: those before the fault, and IGNORED). */
+OsqdNetlinkReceive osqd_proc_connector_socket_receive(gint fd, GArray *events, GError **error);
 
 /* ---- the publisher ---- */
 

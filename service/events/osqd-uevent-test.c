@@ -658,7 +658,7 @@ receive_until(gint fd, const gchar *action, const gchar *devpath, gint64 deadlin
 
 		if (poll(&poll_fd, 1, 100) <= 0)
 			continue;
-		if (osqd_uevent_socket_receive(fd, &uevent, &error) != OSQD_UEVENT_RECEIVE_EVENT)
+		if (osqd_uevent_socket_receive(fd, &uevent, &error) != OSQD_NETLINK_RECEIVE_DATA)
 			continue;
 		if (g_strcmp0(uevent->action, action) == 0 &&
 		    g_strcmp0(uevent->devpath, devpath) == 0) {
@@ -715,18 +715,18 @@ test_live(void **state)
 	(void)close(sender);
 	for (gint i = 0; i < 50; i++) {
 		struct pollfd poll_fd = { .fd = fd, .events = POLLIN };
-		OsqdUeventReceive result;
+		OsqdNetlinkReceive result;
 
 		assert_int_equal(poll(&poll_fd, 1, 100), 1);
 		g_clear_error(&error);
 		result = osqd_uevent_socket_receive(fd, &uevent, &error);
-		if (result == OSQD_UEVENT_RECEIVE_EVENT) {
+		if (result == OSQD_NETLINK_RECEIVE_DATA) {
 			/* a real uevent that happened to arrive first */
 			assert_string_not_equal(uevent->devpath, "/devices/forged");
 			g_clear_pointer(&uevent, osqd_uevent_free);
 			continue;
 		}
-		assert_int_equal(result, OSQD_UEVENT_RECEIVE_IGNORED);
+		assert_int_equal(result, OSQD_NETLINK_RECEIVE_IGNORED);
 		assert_true(g_error_matches(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED));
 		break;
 	}

@@ -487,80 +487,19 @@ osqd_uevent_socket_open(GError **error)
 	return fd;
 }
 
-/* The sender's uid from an SCM_CREDENTIALS message; FALSE when there is none. */
-static gboolean
-uevent_sender_uid(struct msghdr *message, uid_t *uid)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c != NULL; c = CMSG_NXTHDR(message, c)) {
-		struct ucred credentials;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_CREDENTIALS ||
-		    c->cmsg_len < CMSG_LEN(sizeof(credentials)))
-			continue;
-		memcpy(&credentials, CMSG_DATA(c), sizeof(credentials));
-		*uid = credentials.uid;
-		return TRUE;
-	}
-	return FALSE;
-}
-
-/* Only the kernel (port 0) as root: anyone may send to a netlink port. */
-static gboolean
-uevent_from_kernel(struct msghdr *message, const struct sockaddr_nl *sender, GError **error)
-{
-	uid_t uid = (uid_t)-1;
-
-	if (message->msg_namelen < sizeof(*sender) || sender->nl_family != AF_NETLINK ||
-	    sender->nl_pid != 0) {
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
-		            "uevent not from the kernel (port %u)", (guint)sender->nl_pid);
-		return FALSE;
-	}
-	if (!uevent_sender_uid(message, &uid) || uid != 0) {
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_PERMISSION_DENIED,
-		            "uevent without root credentials (uid %d)", (gint)uid);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-OsqdUeventReceive
+OsqdNetlinkReceive
 osqd_uevent_socket_receive(gint fd, OsqdUevent **uevent, GError **error)
 {
 	guint8 buffer[OSQD_UEVENT_MAX_SIZE + 1];
-	union {
-		struct cmsghdr header;
-		guint8 space[CMSG_SPACE(sizeof(struct ucred))];
-	} control;
-	struct sockaddr_nl sender = { 0 };
-	struct iovec vector = { .iov_base = buffer, .iov_len = sizeof(buffer) };
-	struct msghdr message = {
-		.msg_name = &sender,
-		.msg_namelen = sizeof(sender),
-		.msg_iov = &vector,
-		.msg_iovlen = 1,
-		.msg_control = &control,
-		.msg_controllen = sizeof(control),
-	};
-	ssize_t n = recvmsg(fd, &message, MSG_DONTWAIT);
+	gsize size = 0;
+	/* only the kernel (port 0) as root: anyone may send to a netlink port */
+	OsqdNetlinkReceive result =
+	        osqd_netlink_receive(fd, buffer, sizeof(buffer), TRUE, "uevent", &size, error);
 
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return OSQD_UEVENT_RECEIVE_NONE;
-		if (errno == ENOBUFS)
-			return OSQD_UEVENT_RECEIVE_OVERFLOW;
-		g_set_error(error, OSQ_ERROR, OSQ_ERROR_IO, "cannot read the uevent socket: %s",
-		            g_strerror(errno));
-		return OSQD_UEVENT_RECEIVE_FAILED;
-	}
-	if (!uevent_from_kernel(&message, &sender, error))
-		return OSQD_UEVENT_RECEIVE_IGNORED;
-	if ((message.msg_flags & MSG_TRUNC) != 0) {
-		g_set_error_literal(error, OSQ_ERROR, OSQ_ERROR_LIMIT, "uevent truncated");
-		return OSQD_UEVENT_RECEIVE_IGNORED;
-	}
-	*uevent = osqd_uevent_parse(buffer, (gsize)n, error);
-	return *uevent != NULL ? OSQD_UEVENT_RECEIVE_EVENT : OSQD_UEVENT_RECEIVE_IGNORED;
+	if (result != OSQD_NETLINK_RECEIVE_DATA)
+		return result;
+	*uevent = osqd_uevent_parse(buffer, size, error);
+	return *uevent != NULL ? OSQD_NETLINK_RECEIVE_DATA : OSQD_NETLINK_RECEIVE_IGNORED;
 }
 
 /* ---- the publisher ---- */
@@ -605,20 +544,20 @@ uevent_drain(OsqdEventPublisher *publisher, UeventState *state)
 		g_autoptr(OsqdUevent) uevent = NULL;
 
 		switch (osqd_uevent_socket_receive(state->fd, &uevent, &error_local)) {
-		case OSQD_UEVENT_RECEIVE_EVENT:
+		case OSQD_NETLINK_RECEIVE_DATA:
 			uevent_publish(publisher, state, uevent);
 			break;
-		case OSQD_UEVENT_RECEIVE_NONE:
+		case OSQD_NETLINK_RECEIVE_NONE:
 			return TRUE;
-		case OSQD_UEVENT_RECEIVE_IGNORED:
+		case OSQD_NETLINK_RECEIVE_IGNORED:
 			g_debug("uevent: ignored: %s", error_local->message);
 			break;
-		case OSQD_UEVENT_RECEIVE_OVERFLOW:
+		case OSQD_NETLINK_RECEIVE_OVERFLOW:
 			g_warning("uevent: the kernel's queue overflowed (ENOBUFS); the sequence "
 			          "gap that follows counts the lost events");
 			state->overflowed = TRUE;
 			break;
-		case OSQD_UEVENT_RECEIVE_FAILED:
+		case OSQD_NETLINK_RECEIVE_FAILED:
 		default:
 			g_warning("uevent: %s", error_local->message);
 			return FALSE;

@@ -32,6 +32,7 @@
 #include <glib.h>
 
 #include "osqd-events.h"
+#include "osqd-netlink.h"
 
 G_BEGIN_DECLS
 
@@ -109,16 +110,8 @@ void osqd_uevent_device_to_row(const OsqdUeventDevice *device, OsqdEventRow *row
  * 8 MiB receive buffer when allowed). -1 with @error when it cannot be opened. */
 gint osqd_uevent_socket_open(GError **error);
 
-typedef enum {
-	OSQD_UEVENT_RECEIVE_EVENT,    /* *uevent is set */
-	OSQD_UEVENT_RECEIVE_NONE,     /* nothing queued (EAGAIN, EINTR) */
-	OSQD_UEVENT_RECEIVE_IGNORED,  /* not from the kernel, or malformed (@error says which) */
-	OSQD_UEVENT_RECEIVE_OVERFLOW, /* ENOBUFS: the kernel dropped datagrams */
-	OSQD_UEVENT_RECEIVE_FAILED,   /* the socket is unusable (@error) */
-} OsqdUeventReceive;
-
-/* Reads one datagram from @fd, without waiting. */
-OsqdUeventReceive osqd_uevent_socket_receive(gint fd, OsqdUevent **uevent, GError **error);
+/* Reads one datagram from @fd, without waiting; on DATA *@uevent is set. */
+OsqdNetlinkReceive osqd_uevent_socket_receive(gint fd, OsqdUevent **uevent, GError **error);
 
 /* ---- the publisher ---- */
 
